@@ -1,0 +1,12 @@
+name              'chef_cron'
+maintainer        'The chef_cron authors'
+maintainer_email  'chef-cron@example.com'
+license           'Apache-2.0'
+description       'Runs chef-client --once from cron with a spread schedule, a run lock, a firstboot guard and a timeout'
+version           '0.1.0'
+chef_version      '>= 18.0', '< 19'
+source_url        'https://github.com/chef-cron/chef_cron'
+issues_url        'https://github.com/chef-cron/chef_cron/issues'
+
+supports 'debian', '>= 12.0'
+supports 'ubuntu', '>= 22.04'

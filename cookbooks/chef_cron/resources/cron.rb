@@ -1,0 +1,248 @@
+provides :chef_cron
+unified_mode true
+
+description 'Runs chef-client --once from cron through the chef-cron runner, at a ' \
+            'per-node minute and second taken from a stable digest of the node name, ' \
+            'and stops and disables the chef-client daemon.'
+
+examples <<~'DOC'
+  **Run every 30 minutes with the defaults**
+
+  ```ruby
+  chef_cron 'chef_cron'
+  ```
+
+  **Run every 15 minutes, time out after 20 minutes, and feed node_exporter**
+
+  ```ruby
+  chef_cron 'chef_cron' do
+    interval 15
+    timeout 1200
+    textfile_dir '/var/lib/prometheus/node-exporter'
+  end
+  ```
+DOC
+
+property :job_name, String,
+         name_property: true,
+         regex: ChefCron::CronLine::JOB_NAME,
+         description: 'File name in /etc/cron.d. Letters, digits, underscores and hyphens only, ' \
+                      'because Debian cron skips names with a dot.'
+
+property :interval, Integer,
+         default: 30,
+         callbacks: {
+           'must be a number of minutes that divides 60' => ->(v) { ChefCron::Schedule::ALLOWED_INTERVALS.include?(v) },
+         },
+         description: 'Minutes between two runs. Must divide 60.'
+
+property :schedule_key, String,
+         default: lazy { node.name },
+         default_description: 'node.name',
+         description: 'Stable id that places this node in the interval. Renaming the node moves its slot.'
+
+property :splay, Integer,
+         default: 0,
+         callbacks: { 'must be from 0 to 3600 seconds' => ->(v) { v.between?(0, 3600) } },
+         description: 'Upper bound, in seconds, of a random sleep added on top of the per-node delay.'
+
+property :timeout, Integer,
+         default: 3600,
+         callbacks: { 'must be from 1 to 86400 seconds' => ->(v) { v.between?(1, 86_400) } },
+         description: 'Seconds after which the runner ends chef-client and its process group.'
+
+property :rss_warn_mb, Integer,
+         default: 1024,
+         callbacks: { 'must be 0 (off) or more' => ->(v) { v >= 0 } },
+         description: 'The runner logs a warning when chef-client peaks above this many MiB. 0 turns it off.'
+
+property :runner_path, String,
+         default: '/usr/local/sbin/chef-cron',
+         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         description: 'Where the chef-cron runner is installed.'
+
+property :lock_file, String,
+         default: '/var/lib/chef_cron/lock/chef-cron.lock',
+         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         description: 'Lock that keeps two runs from overlapping. Its directory is made root-only.'
+
+property :firstboot_file, String,
+         default: '/var/lock/chef-firstboot',
+         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         description: 'While a root-owned regular file exists here, runs are skipped.'
+
+property :log_file, String,
+         default: '/var/log/chef_cron/chef-cron.log',
+         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         description: 'Log of the runner and of chef-client. Kept by :remove.'
+
+property :status_file, String,
+         default: '/var/lib/chef_cron/status.json',
+         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         description: 'JSON status of the last run, read by `chef-cron status`.'
+
+property :textfile_dir, [String, nil],
+         callbacks: { 'must be an absolute path' => ->(v) { v.nil? || v.start_with?('/') } },
+         description: 'node_exporter textfile collector directory. Nil writes no metrics file.'
+
+property :chef_client_path, String,
+         default: '/opt/chef/bin/chef-client',
+         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         description: 'chef-client executable.'
+
+property :config_file, [String, nil],
+         default: '/etc/chef/client.rb',
+         callbacks: { 'must be an absolute path' => ->(v) { v.nil? || v.start_with?('/') } },
+         description: 'client.rb passed as --config. Nil leaves it to chef-client.'
+
+property :accept_chef_license, [true, false],
+         default: false,
+         description: 'Pass --chef-license accept to chef-client.'
+
+property :chef_client_options, Array,
+         default: [],
+         callbacks: { 'must contain only strings' => ->(v) { v.all?(String) } },
+         description: 'Extra chef-client arguments, one array element each.'
+
+property :environment, Hash,
+         default: {},
+         callbacks: {
+           'must map variable names to strings' => lambda { |v|
+             v.all? { |k, val| k.to_s.match?(ChefCron::CronLine::ENV_NAME) && val.is_a?(String) }
+           },
+         },
+         description: 'Environment variables for chef-client, such as http_proxy. The runner passes ' \
+                      'only these, PATH and the locale, because it scrubs the rest.'
+
+property :path, String,
+         default: ChefCron::CronLine::DEFAULT_PATH,
+         description: 'PATH line of the cron file.'
+
+property :nice, [Integer, nil],
+         callbacks: { 'must be from -20 to 19' => ->(v) { v.nil? || v.between?(-20, 19) } },
+         description: 'Niceness for the runner and chef-client. Nil runs them unchanged.'
+
+property :mailto, [String, nil],
+         description: 'MAILTO line of the cron file. Nil leaves cron to mail root; an empty string turns mail off.'
+
+action_class do
+  # Cron line settings, in the shape that ChefCron::CronLine expects.
+  def cron_settings(schedule)
+    {
+      runner_path: new_resource.runner_path,
+      delay: schedule[:delay],
+      splay: new_resource.splay,
+      timeout: new_resource.timeout,
+      lock_file: new_resource.lock_file,
+      firstboot_file: new_resource.firstboot_file,
+      log_file: new_resource.log_file,
+      status_file: new_resource.status_file,
+      textfile_dir: new_resource.textfile_dir,
+      rss_warn_mb: new_resource.rss_warn_mb,
+      chef_client_path: new_resource.chef_client_path,
+      environment: new_resource.environment,
+      config_file: new_resource.config_file,
+      accept_chef_license: new_resource.accept_chef_license,
+      chef_client_options: new_resource.chef_client_options,
+      nice: new_resource.nice,
+    }
+  end
+
+  def cron_file
+    ::File.join('/etc/cron.d', new_resource.job_name)
+  end
+
+  # A service resource for a unit or init script that does not exist fails on
+  # most providers, so the daemon is handled only where it is installed.
+  def chef_client_service_installed?
+    ::File.exist?('/etc/init.d/chef-client') ||
+      ::File.exist?('/etc/systemd/system/chef-client.service') ||
+      ::File.exist?('/lib/systemd/system/chef-client.service')
+  end
+end
+
+action :add do
+  description 'Install the runner and the cron entry, and stop the chef-client daemon.'
+
+  schedule = ChefCron::Schedule.compute(new_resource.schedule_key, interval: new_resource.interval)
+  Chef::Log.info("chef_cron: #{new_resource.schedule_key} runs at minute #{schedule[:minute]} " \
+                 "plus #{schedule[:delay]} s every #{new_resource.interval} minutes")
+
+  package %w(python3 cron)
+
+  directory ::File.dirname(new_resource.status_file) do
+    mode '0755'
+  end
+
+  # The lock lives in a root-only directory, so no other user can create,
+  # replace or hold it.
+  directory ::File.dirname(new_resource.lock_file) do
+    mode '0700'
+    recursive true
+  end
+
+  directory ::File.dirname(new_resource.log_file) do
+    mode '0750'
+  end
+
+  cookbook_file new_resource.runner_path do
+    source 'chef-cron'
+    cookbook 'chef_cron'
+    owner 'root'
+    group 'root'
+    mode '0755'
+  end
+
+  template cron_file do
+    source 'cron.erb'
+    cookbook 'chef_cron'
+    owner 'root'
+    group 'root'
+    mode '0644'
+    variables(
+      identity: new_resource.schedule_key,
+      interval: new_resource.interval,
+      schedule: schedule,
+      digest: ChefCron::Schedule::DIGEST,
+      path: new_resource.path,
+      mailto: new_resource.mailto,
+      command: ChefCron::CronLine.command(cron_settings(schedule))
+    )
+  end
+
+  template "/etc/logrotate.d/#{new_resource.job_name}" do
+    source 'logrotate.erb'
+    cookbook 'chef_cron'
+    owner 'root'
+    group 'root'
+    mode '0644'
+    variables(log_file: new_resource.log_file)
+  end
+
+  # The runner stops a daemon it finds at run time as well; disabling it here
+  # keeps it from coming back at the next boot.
+  service 'chef-client' do
+    action [:stop, :disable]
+    only_if { chef_client_service_installed? }
+  end
+
+  service 'cron' do
+    action [:enable, :start]
+  end
+end
+
+action :remove do
+  description 'Remove the cron entry, the runner and the logrotate config. Logs and status stay.'
+
+  file cron_file do
+    action :delete
+  end
+
+  file "/etc/logrotate.d/#{new_resource.job_name}" do
+    action :delete
+  end
+
+  file new_resource.runner_path do
+    action :delete
+  end
+end

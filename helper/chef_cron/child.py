@@ -1,0 +1,237 @@
+"""Run ``chef-client --once`` in its own session and supervise it.
+
+chef-client gets /dev/null as stdin and the log file as stdout and stderr,
+never a pipe. The runner waits only for the pid of chef-client, so a process
+that chef-client leaves in the background with the log open cannot block it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import select
+import signal
+import time
+from collections.abc import Mapping, Sequence
+
+from chef_cron import exitcodes
+from chef_cron.errors import ChefClientMissingError
+from chef_cron.signals import SignalWatcher
+
+FIXED_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Only these variables pass from cron's environment to chef-client: locale and
+# time zone change how chef-client prints, everything else (RUBYOPT, GEM_PATH,
+# proxies, LD_PRELOAD) could change what it runs. Proxies belong in client.rb.
+ENV_ALLOWLIST = ("LANG", "LC_ALL", "TZ")
+HOME = "/root"
+# Without a pidfd the runner polls the child, backing off to this interval.
+MAX_POLL_SECONDS = 0.1
+
+log = logging.getLogger(__name__)
+
+
+class Result:
+    """Exit code, outcome and peak RSS of a finished chef-client."""
+
+    __slots__ = ("exit_code", "outcome", "peak_rss_bytes")
+
+    def __init__(self, exit_code: int, outcome: str, peak_rss_bytes: int | None) -> None:
+        self.exit_code = exit_code
+        self.outcome = outcome
+        self.peak_rss_bytes = peak_rss_bytes
+
+
+def check_executable(path: str) -> None:
+    """Raise ChefClientMissingError unless ``path`` is an executable regular file."""
+    if not os.path.isfile(path):
+        raise ChefClientMissingError("chef-client not found at %s; set --chef-client" % path)
+    if not os.access(path, os.X_OK):
+        raise ChefClientMissingError("chef-client at %s is not executable" % path)
+
+
+def build_env(
+    environ: Mapping[str, str],
+    chef_license: str | None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Return chef-client's environment: the allowlist, HOME=/root, a fixed PATH, CHEF_LICENSE if set,
+    and the ``extra`` variables that the cron line names with --setenv.
+
+    HOME is /root even when the runner is not root, because chef-client reads
+    its per-user configuration from there under cron. PATH stays fixed even
+    when ``extra`` names it, so a changed search path cannot put another
+    program in place of one that chef-client calls by name.
+    """
+    env = {name: environ[name] for name in ENV_ALLOWLIST if name in environ}
+    env.update({name: value for name, value in (extra or {}).items() if name != "PATH"})
+    env["HOME"] = HOME
+    env["PATH"] = FIXED_PATH
+    if chef_license is not None:
+        env["CHEF_LICENSE"] = chef_license
+    return env
+
+
+def run(
+    path: str,
+    arguments: Sequence[str],
+    log_fd: int,
+    env: Mapping[str, str],
+    timeout: float,
+    grace: float,
+    watcher: SignalWatcher,
+) -> Result:
+    """Run ``path --once arguments`` and return its exit code, outcome and peak RSS.
+
+    ``timeout`` 0 means no limit. On timeout, or when the runner receives a
+    forwarded signal, chef-client's process group gets SIGTERM, and SIGKILL
+    after ``grace`` seconds if any member is left.
+    """
+    import subprocess
+
+    argv = [path, "--once", *arguments]
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=log_fd,
+        stderr=log_fd,
+        cwd="/",
+        env=dict(env),
+        start_new_session=True,
+        # The lock and every other descriptor of the runner stay behind.
+        close_fds=True,
+        pass_fds=(),
+    )
+    pid = process.pid
+    # start_new_session makes chef-client the leader of a group with its pid.
+    watcher.forward_pgid = pid
+    if watcher.received is not None:
+        # The signal arrived while the child was being started.
+        watcher.forward(watcher.received)
+    log.info("started chef-client as pid %d: %s", pid, " ".join(argv))
+
+    supervisor = _Supervisor(pid, timeout, grace, watcher)
+    status, rusage = supervisor.wait()
+    assert isinstance(rusage, resource.struct_rusage)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    watcher.forward_pgid = None
+
+    # NOTE: Linux keeps ru_maxrss across exec, so the figure is at least the
+    # RSS of the forked runner before exec (about 7-15 MiB). That is noise
+    # next to a real chef-client, but not for a tiny test binary.
+    peak_rss_bytes = rusage.ru_maxrss * 1024
+    if supervisor.timed_out:
+        log.error("chef-client pid %d timed out after %d s", pid, timeout)
+        return Result(exitcodes.TIMEOUT, "timeout", peak_rss_bytes)
+    if watcher.received is not None:
+        name = signal.Signals(watcher.received).name
+        log.warning("chef-client pid %d stopped after the runner received %s", pid, name)
+        return Result(exitcodes.for_signal(watcher.received), "signalled", peak_rss_bytes)
+
+    if os.WIFSIGNALED(status):
+        exit_code = exitcodes.for_signal(os.WTERMSIG(status))
+        log.error("chef-client pid %d was killed by signal %d", pid, os.WTERMSIG(status))
+    else:
+        exit_code = os.WEXITSTATUS(status)
+        log.info("chef-client pid %d exited with code %d", pid, exit_code)
+    return Result(exit_code, "success" if exit_code == 0 else "failed", peak_rss_bytes)
+
+
+class _Supervisor:
+    """Wait for one child, enforcing the timeout and the kill grace."""
+
+    def __init__(self, pid: int, timeout: float, grace: float, watcher: SignalWatcher) -> None:
+        self.pid = pid
+        self.grace = grace
+        self.watcher = watcher
+        now = time.monotonic()
+        self.deadline = now + timeout if timeout > 0 else None
+        self.kill_at: float | None = None
+        self.stopping = False
+        self.timed_out = False
+
+    def wait(self) -> tuple[int, object]:
+        """Reap the child and return its wait status and resource usage."""
+        pidfd = _pidfd_open(self.pid)
+        poll = 0.001
+        try:
+            while True:
+                reaped_pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
+                if reaped_pid == self.pid:
+                    break
+                timeout = self._next_wakeup()
+                waitables = [self.watcher.wakeup_fd]
+                if pidfd is not None:
+                    waitables.append(pidfd)
+                else:
+                    timeout = poll if timeout is None else min(timeout, poll)
+                    poll = min(poll * 2, MAX_POLL_SECONDS)
+                ready, _, _ = select.select(waitables, [], [], timeout)
+                if self.watcher.wakeup_fd in ready:
+                    self.watcher.drain()
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+        if self.stopping:
+            self._end_group()
+        return status, rusage
+
+    def _next_wakeup(self) -> float | None:
+        """Act on the timeout, a signal or the end of the grace, and return the seconds until the next event."""
+        now = time.monotonic()
+        if not self.stopping and self.watcher.received is not None:
+            # The signal handler has already forwarded the signal to the group.
+            self.stopping = True
+            self.kill_at = now + self.grace
+        if not self.stopping and self.deadline is not None and now >= self.deadline:
+            self.stopping = True
+            self.timed_out = True
+            self.kill_at = now + self.grace
+            log.warning("chef-client pid %d timed out; sending SIGTERM to its process group", self.pid)
+            _killpg(self.pid, signal.SIGTERM)
+        if self.kill_at is not None and now >= self.kill_at:
+            log.warning("chef-client pid %d still running after %d s; sending SIGKILL to its process group",
+                        self.pid, self.grace)
+            _killpg(self.pid, signal.SIGKILL)
+            self.kill_at = None
+        events = [t for t in (self.kill_at, None if self.stopping else self.deadline) if t is not None]
+        if not events:
+            return None
+        return max(0.0, min(events) - now)
+
+    def _end_group(self) -> None:
+        # chef-client is gone. Give what it left in its group the rest of the
+        # grace, then SIGKILL, so a stopped run leaves nothing behind. When
+        # kill_at is None, SIGKILL has already gone to the whole group.
+        if self.kill_at is None:
+            return
+        while _group_exists(self.pid) and time.monotonic() < self.kill_at:
+            time.sleep(0.05)
+        if _group_exists(self.pid):
+            log.warning("process group %d still has members after %d s; sending SIGKILL", self.pid, self.grace)
+            _killpg(self.pid, signal.SIGKILL)
+
+
+def _pidfd_open(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        # Linux before 5.3 has no pidfd_open, so the caller polls instead.
+        return None
+
+
+def _killpg(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

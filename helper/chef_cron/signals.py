@@ -1,0 +1,88 @@
+"""Catch SIGTERM, SIGINT and SIGHUP so the runner can stop chef-client cleanly.
+
+cron and systemd signal the runner, not chef-client: chef-client runs in its
+own session so that an interrupted cron job does not hit it half-way through
+a resource. The watcher forwards the signal to chef-client's process group
+and wakes up any wait of the runner through a self-pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import time
+from types import FrameType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class SignalWatcher:
+    """Record the first forwarded signal, pass it on to a process group, wake up ``wait``.
+
+    Use it as a context manager, which restores the previous handlers on exit.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.forward_pgid: int | None = None
+        self._read_fd, self._write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._previous: dict[int, Any] = {}
+        self._previous_wakeup_fd = -1
+
+    def __enter__(self) -> SignalWatcher:
+        self._previous_wakeup_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        for signum in FORWARDED:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(self._previous_wakeup_fd)
+        os.close(self._read_fd)
+        os.close(self._write_fd)
+
+    @property
+    def wakeup_fd(self) -> int:
+        """Descriptor that becomes readable when a signal arrives, for select."""
+        return self._read_fd
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+        self.forward(signum)
+
+    def forward(self, signum: int) -> None:
+        """Send ``signum`` to the process group set in ``forward_pgid``, if any."""
+        if self.forward_pgid is None:
+            return
+        try:
+            os.killpg(self.forward_pgid, signum)
+        except ProcessLookupError:
+            pass
+
+    def drain(self) -> None:
+        """Empty the self-pipe after select reported it readable."""
+        try:
+            while os.read(self._read_fd, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, and return True at once if a forwarded signal arrives."""
+        deadline = time.monotonic() + seconds
+        while self.received is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            # Other signals with a Python handler also wake select, hence the loop.
+            ready, _, _ = select.select([self._read_fd], [], [], remaining)
+            if ready:
+                self.drain()
+        return True

@@ -1,0 +1,222 @@
+"""A fake chef-client and a sandbox of runner paths for the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+# The runner scrubs the environment, so the fake takes its behaviour from
+# options after ``--`` and records what it saw as JSON lines in RECORD.
+FAKE_CHEF_CLIENT = r'''#!/usr/bin/python3
+import json, os, signal, sys, time
+
+RECORD = %(record)r
+
+
+def record(event, **fields):
+    fields.update(event=event, pid=os.getpid(), time=time.time())
+    line = json.dumps(fields) + "\n"
+    fd = os.open(RECORD, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.write(fd, line.encode())
+    os.close(fd)
+
+
+def main(argv):
+    options = {"--sleep": 0.0, "--exit": 0, "--grandchild": 0.0}
+    flags = set()
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in options:
+            options[word] = type(options[word])(argv[index + 1])
+            index += 2
+        else:
+            flags.add(word)
+            index += 1
+    if "--ignore-term" in flags:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    fds = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            fds[name] = os.readlink("/proc/self/fd/" + name)
+        except OSError:
+            pass
+    if options["--grandchild"]:
+        # A background process in chef-client's group that keeps stdout open.
+        child = os.fork()
+        if child == 0:
+            if "--ignore-term" in flags:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            time.sleep(options["--grandchild"])
+            os._exit(0)
+        record("grandchild", child=child)
+    # /proc/self/environ is the environment as exec'd; os.environ may have
+    # gained LC_CTYPE from Python's own locale coercion.
+    with open("/proc/self/environ", "rb") as stream:
+        env = dict(item.decode().split("=", 1) for item in stream.read().split(b"\0") if item)
+    record("start", argv=sys.argv, env=env, fds=fds,
+           pgid=os.getpgid(0), sid=os.getsid(0), cwd=os.getcwd())
+    print("fake chef-client output")
+    sys.stdout.flush()
+    time.sleep(options["--sleep"])
+    record("end")
+    return options["--exit"]
+
+
+sys.exit(main(sys.argv[1:]))
+'''
+
+
+def write_fake_chef_client(path: Path, record: Path) -> Path:
+    """Write the fake chef-client to ``path`` (mode 0755) recording into ``record``."""
+    path.write_text(FAKE_CHEF_CLIENT % {"record": str(record)})
+    path.chmod(0o755)
+    return path
+
+
+class Sandbox:
+    """Lock, log, status and marker paths of one runner, all below ``root``."""
+
+    def __init__(self, root: Path, zipapp: Path) -> None:
+        self.root = root
+        self.zipapp = zipapp
+        self.lock = root / "lock" / "chef-cron.lock"
+        self.log = root / "log" / "chef-cron.log"
+        self.status = root / "state" / "status.json"
+        self.firstboot = root / "run-lock" / "chef-firstboot"
+        self.firstboot.parent.mkdir(mode=0o755)
+        self.record = root / "record.jsonl"
+        self.chef_client = write_fake_chef_client(root / "chef-client", self.record)
+        self.textfile_dir = root / "textfile"
+
+    def options(self, *extra: str) -> list[str]:
+        """Return the ``run`` options that keep the runner inside the sandbox."""
+        return [
+            "--lock-file", str(self.lock),
+            "--log-file", str(self.log),
+            "--status-file", str(self.status),
+            "--firstboot-file", str(self.firstboot),
+            "--chef-client", str(self.chef_client),
+            "--syslog-socket", "",
+            "--kill-grace", "2",
+            *extra,
+        ]
+
+    def command(self, *extra: str, chef_args: Sequence[str] = ()) -> list[str]:
+        """Return the argv that runs the zipapp as cron does, with -I."""
+        argv = [sys.executable, "-I", str(self.zipapp), "run", *self.options(*extra)]
+        if chef_args:
+            argv += ["--", *chef_args]
+        return argv
+
+    def start(self, *extra: str, chef_args: Sequence[str] = (), **popen: Any) -> subprocess.Popen:
+        """Start a runner without waiting for it."""
+        popen.setdefault("stdout", subprocess.PIPE)
+        popen.setdefault("stderr", subprocess.PIPE)
+        return subprocess.Popen(self.command(*extra, chef_args=chef_args), **popen)
+
+    def run(self, *extra: str, chef_args: Sequence[str] = (), timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run a runner to the end and return its exit code and output."""
+        return subprocess.run(self.command(*extra, chef_args=chef_args), capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        """Return what the fake chef-client recorded, optionally only one kind of event."""
+        if not self.record.exists():
+            return []
+        lines = [json.loads(line) for line in self.record.read_text().splitlines()]
+        return [line for line in lines if event is None or line["event"] == event]
+
+    def status_record(self) -> dict[str, Any]:
+        return json.loads(self.status.read_text())
+
+    def log_text(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
+
+
+def process_exists(pid: int) -> bool:
+    """Return True if ``pid`` exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as stream:
+            data = stream.read()
+    except OSError:
+        return False
+    return data[data.rfind(")") + 2] != "Z"
+
+
+def group_exists(pgid: int) -> bool:
+    """Return True if process group ``pgid`` has a member that is not a zombie."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as stream:
+                data = stream.read()
+        except OSError:
+            continue
+        fields = data[data.rfind(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+class Processes:
+    """Start look-alike processes and end whatever is left at teardown."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.started: list[subprocess.Popen] = []
+        self.sleeper = root / "sleeper.py"
+        self.sleeper.write_text("import signal, sys, time\n"
+                                "if 'ignore-term' in sys.argv: signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                "time.sleep(600)\n")
+        self.ruby = self._copy_python("ruby")
+
+    def _copy_python(self, name: str) -> Path:
+        # A copy of python3 under another name: /proc/PID/exe then shows that name.
+        path = self.root / "bin" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(Path(os.path.realpath(sys.executable)).read_bytes())
+        path.chmod(0o755)
+        return path
+
+    def start(self, executable: Path, argv: list[str], **popen: object) -> subprocess.Popen:
+        process = subprocess.Popen(argv, executable=str(executable), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True, **popen)
+        self.started.append(process)
+        return process
+
+    def chef(self, *arguments: str) -> subprocess.Popen:
+        """Start a ruby-named process whose script is named chef-client."""
+        script = self.root / "opt" / "chef-client"
+        if not script.exists():
+            script.parent.mkdir()
+            script.write_text(self.sleeper.read_text())
+        return self.start(self.ruby, ["ruby", str(script), *arguments])
+
+    def wait_running(self, process: subprocess.Popen) -> None:
+        # The copy's cmdline and exe are final once the interpreter runs.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if _cmdline(process.pid)[:1] == list(process.args[:1]) or process.poll() is not None:
+                return
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path("/proc/%d/cmdline" % pid).read_bytes().decode().split("\0")[:-1]
+    except OSError:
+        return []

@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from chef_cron import daemon
+from chef_cron.signals import SignalWatcher
+
+import fakes
+
+OMNIBUS_RUBY = "/opt/chef/embedded/bin/ruby"
+OMNIBUS_CHEF = "/opt/chef/bin/chef-client"
+
+
+@pytest.mark.parametrize(("exe", "expected"), [
+    (OMNIBUS_RUBY, True),
+    ("/usr/bin/ruby3.1", True),
+    ("/usr/bin/ruby2.7 (deleted)", True),
+    ("/opt/chef/bin/chef-client", True),
+    ("/usr/bin/python3.11", False),
+    ("/usr/bin/vim.basic", False),
+    ("/usr/bin/tail", False),
+    ("/usr/bin/rubyish", False),
+])
+def test_is_chef_executable_table(exe: str, expected: bool) -> None:
+    assert daemon.is_chef_executable(exe) is expected
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    ([OMNIBUS_RUBY, "--disable-gems", OMNIBUS_CHEF, "-d", "-i", "1800"], daemon.DAEMON),
+    ([OMNIBUS_RUBY, OMNIBUS_CHEF, "--interval", "1800"], daemon.DAEMON),
+    ([OMNIBUS_RUBY, OMNIBUS_CHEF, "--interval=1800"], daemon.DAEMON),
+    (["chef-client", "-i1800"], daemon.DAEMON),
+    (["chef-client", "-c", "/etc/chef/client.rb", "--daemonize"], daemon.DAEMON),
+    ([OMNIBUS_RUBY, "-I", "/lib", OMNIBUS_CHEF, "-d"], daemon.DAEMON),
+    ([OMNIBUS_RUBY, OMNIBUS_CHEF, "--once"], daemon.FOREGROUND),
+    ([OMNIBUS_RUBY, OMNIBUS_CHEF, "-i", "1800", "--once"], daemon.FOREGROUND),
+    (["chef-client", "-z", "-o", "recipe[x]"], daemon.FOREGROUND),
+    (["chef-client"], daemon.FOREGROUND),
+    (["chef-client worker: ppid=10;start=10:00:00;"], daemon.WORKER),
+    ([OMNIBUS_RUBY, "-e", "puts 1", "chef-client", "-d"], None),
+    ([OMNIBUS_RUBY, "/usr/bin/knife", "node", "list"], None),
+    (["vi", "/var/log/chef_cron/chef-cron.log"], None),
+    (["tail", "-f", "/var/log/chef-client.log"], None),
+    ([OMNIBUS_RUBY, "/opt/chef/bin/chef-client.log", "-d"], None),
+    ([], None),
+])
+def test_classify_table(argv: list[str], expected: str | None) -> None:
+    assert daemon.classify(argv) == expected
+
+
+NAMESPACE = "pid:[4026531836]"
+OTHER_NAMESPACE = "pid:[4026532999]"
+SELF_PID = 100
+
+
+class FakeProc:
+    """A /proc tree with only the entries that daemon.Scanner reads."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.add(1, "/usr/lib/systemd/systemd", ["/sbin/init"], ppid=0, pgid=1)
+        self.add(50, "/usr/sbin/cron", ["/usr/sbin/CRON", "-f"], ppid=1, pgid=50)
+        self.add(SELF_PID, "/usr/bin/python3.11", ["/usr/bin/python3", "-I", "/usr/local/sbin/chef-cron", "run"],
+                 ppid=50, pgid=SELF_PID)
+
+    def add(self, pid: int, exe: str, argv: list[str], ppid: int = 1, pgid: int | None = None,
+            state: str = "S", namespace: str = NAMESPACE) -> None:
+        directory = self.root / str(pid)
+        (directory / "ns").mkdir(parents=True)
+        (directory / "exe").symlink_to(exe)
+        (directory / "ns" / "pid").symlink_to(namespace)
+        (directory / "cmdline").write_bytes(b"\0".join(word.encode() for word in argv) + b"\0")
+        pgid = pid if pgid is None else pgid
+        (directory / "stat").write_text("%d (%s) %s %d %d %d 0 -1\n" % (pid, "a (b) c", state, ppid, pgid, pgid))
+
+    def scan(self) -> dict[int, str]:
+        scanner = daemon.Scanner(str(self.root), SELF_PID)
+        return {process.pid: process.kind for process in scanner.scan()}
+
+
+DAEMON_ARGV = [OMNIBUS_RUBY, "--disable-gems", OMNIBUS_CHEF, "-d", "-i", "1800"]
+
+
+@pytest.fixture
+def proc(tmp_path: Path) -> FakeProc:
+    return FakeProc(tmp_path)
+
+
+def test_scan_finds_daemon(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV)
+    assert proc.scan() == {200: daemon.DAEMON}
+
+
+def test_scan_finds_foreground(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, [OMNIBUS_RUBY, OMNIBUS_CHEF, "--once"])
+    assert proc.scan() == {200: daemon.FOREGROUND}
+
+
+def test_scan_worker_of_daemon_is_daemon(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV)
+    proc.add(201, OMNIBUS_RUBY, ["chef-client worker: ppid=200;start=10:00:00;"], ppid=200, pgid=200)
+    assert proc.scan()[201] == daemon.DAEMON
+
+
+def test_scan_worker_of_foreground_is_foreground(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, [OMNIBUS_RUBY, OMNIBUS_CHEF, "--once"])
+    proc.add(201, OMNIBUS_RUBY, ["chef-client worker: ppid=200;start=10:00:00;"], ppid=200, pgid=200)
+    assert proc.scan()[201] == daemon.FOREGROUND
+
+
+def test_scan_orphan_worker_is_daemon(proc: FakeProc) -> None:
+    proc.add(201, OMNIBUS_RUBY, ["chef-client worker: ppid=200;start=10:00:00;"])
+    assert proc.scan() == {201: daemon.DAEMON}
+
+
+def test_scan_skips_other_namespace(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV, namespace=OTHER_NAMESPACE)
+    assert proc.scan() == {}
+
+
+def test_scan_skips_own_process_group(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV, ppid=1, pgid=SELF_PID)
+    assert proc.scan() == {}
+
+
+def test_scan_skips_ancestor(proc: FakeProc) -> None:
+    # A chef-client daemon that started the runner, e.g. through a cron-like hook.
+    proc.add(40, OMNIBUS_RUBY, DAEMON_ARGV, ppid=1)
+    (proc.root / "50" / "stat").write_text("50 (cron) S 40 50 50 0 -1\n")
+    assert proc.scan() == {}
+
+
+def test_scan_skips_zombie(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV, state="Z")
+    assert proc.scan() == {}
+
+
+@pytest.mark.parametrize(("exe", "argv"), [
+    ("/usr/bin/vim.basic", ["vi", "/var/log/chef_cron/chef-cron.log"]),
+    ("/usr/bin/tail", ["tail", "-f", "/var/log/chef_cron/chef-cron.log"]),
+    ("/usr/bin/python3.11", ["/usr/bin/python3", "-I", "/usr/local/sbin/chef-cron", "run"]),
+    # A process that only pretends to be chef-client on its command line.
+    ("/usr/bin/python3.11", ["chef-client", "-d", "-i", "1800"]),
+])
+def test_scan_skips_non_chef(proc: FakeProc, exe: str, argv: list[str]) -> None:
+    proc.add(200, exe, argv)
+    assert proc.scan() == {}
+
+
+def test_scan_skips_unreadable_namespace(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV)
+    (proc.root / "200" / "ns" / "pid").unlink()
+    assert proc.scan() == {}
+
+
+@pytest.mark.parametrize(("content", "expected"), [("1234\n", 1234), ("", None), ("abc", None)])
+def test_read_pid_file_table(tmp_path: Path, content: str, expected: int | None) -> None:
+    path = tmp_path / "client.pid"
+    path.write_text(content)
+    assert daemon.read_pid_file(str(path)) == expected
+
+
+def test_read_pid_file_missing(tmp_path: Path) -> None:
+    assert daemon.read_pid_file(str(tmp_path / "missing")) is None
+
+
+def _fake_systemctl(tmp_path: Path, load_state: str) -> Path:
+    path = tmp_path / "systemctl"
+    path.write_text("#!/bin/sh\necho %s\n" % load_state)
+    path.chmod(0o755)
+    return path
+
+
+def test_service_stop_command_systemd_unit(tmp_path: Path) -> None:
+    systemctl = _fake_systemctl(tmp_path, "loaded")
+    (tmp_path / "systemd").mkdir()
+    command = daemon.service_stop_command(str(tmp_path / "systemd"), str(tmp_path / "missing"), str(systemctl))
+    assert command == [str(systemctl), "stop", "chef-client.service"]
+
+
+def test_service_stop_command_systemd_no_unit(tmp_path: Path) -> None:
+    systemctl = _fake_systemctl(tmp_path, "not-found")
+    (tmp_path / "systemd").mkdir()
+    command = daemon.service_stop_command(str(tmp_path / "systemd"), str(tmp_path / "missing"), str(systemctl))
+    assert command is None
+
+
+def test_service_stop_command_init_script(tmp_path: Path) -> None:
+    script = tmp_path / "chef-client"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    command = daemon.service_stop_command(str(tmp_path / "no-systemd"), str(script))
+    assert command == [str(script), "stop"]
+
+
+def test_service_stop_command_none(tmp_path: Path) -> None:
+    assert daemon.service_stop_command(str(tmp_path / "no-systemd"), str(tmp_path / "missing")) is None
+
+
+# The tests below start and kill real processes, so they run in the container.
+
+
+@pytest.fixture
+def processes(tmp_path: Path):
+    started = fakes.Processes(tmp_path)
+    yield started
+    started.close()
+
+
+def _stop(log_fd: int = 2, grace: float = 5, **kwargs: object) -> str:
+    with SignalWatcher() as watcher:
+        return daemon.stop_leftovers(watcher, grace, log_fd, {"PATH": "/usr/bin:/bin"}, **kwargs)
+
+
+@pytest.mark.container
+def test_stop_leftovers_kills_daemon(processes: fakes.Processes) -> None:
+    target = processes.chef("-d", "-i", "1800")
+    processes.wait_running(target)
+    assert _stop() == daemon.CLEAR
+    assert target.wait(timeout=5) == -signal.SIGTERM
+
+
+@pytest.mark.container
+def test_stop_leftovers_kills_term_ignoring_daemon(processes: fakes.Processes) -> None:
+    target = processes.chef("-d", "-i", "1800", "ignore-term")
+    processes.wait_running(target)
+    time.sleep(0.3)  # let the script install its SIG_IGN
+    assert _stop(grace=1) == daemon.CLEAR
+    assert target.wait(timeout=5) == -signal.SIGKILL
+
+
+@pytest.mark.container
+def test_stop_leftovers_busy_on_foreground_run(processes: fakes.Processes) -> None:
+    admin = processes.chef("--once")
+    leftover = processes.chef("-d", "-i", "1800")
+    processes.wait_running(admin)
+    processes.wait_running(leftover)
+    assert _stop() == daemon.BUSY
+    assert admin.poll() is None
+    assert leftover.poll() is None
+
+
+@pytest.mark.container
+@pytest.mark.parametrize("name", ["vi", "tail", "python3"])
+def test_stop_leftovers_spares_lookalike(processes: fakes.Processes, name: str) -> None:
+    # Not chef-client executables, even with a daemon-like command line.
+    executable = processes._copy_python(name)
+    lookalike = processes.start(executable, [name, str(processes.sleeper), "chef-client", "-d", "-i", "1800"])
+    time.sleep(0.3)
+    assert _stop() == daemon.CLEAR
+    assert lookalike.poll() is None
+
+
+@pytest.mark.container
+def test_stop_leftovers_runs_init_script(tmp_path: Path, processes: fakes.Processes) -> None:
+    called = tmp_path / "called"
+    script = tmp_path / "chef-client-init"
+    script.write_text("#!/bin/sh\necho \"$@\" > %s\n" % called)
+    script.chmod(0o755)
+    assert _stop(init_script=str(script), systemd_dir=str(tmp_path / "no-systemd")) == daemon.CLEAR
+    assert called.read_text() == "stop\n"
+
+
+@pytest.mark.container
+def test_stop_leftovers_spares_own_parent(tmp_path: Path, processes: fakes.Processes) -> None:
+    # A daemon-looking parent starts the scan as its child in a new session, so
+    # only the ancestor rule protects it.
+    result = tmp_path / "result"
+    scan = tmp_path / "scan.py"
+    scan.write_text(
+        "import sys\n"
+        "sys.path.insert(0, %r)\n"
+        "from chef_cron import daemon\n"
+        "from chef_cron.signals import SignalWatcher\n"
+        "with SignalWatcher() as watcher:\n"
+        "    print(daemon.stop_leftovers(watcher, 2, 2, {}))\n" % str(Path(__file__).resolve().parents[1])
+    )
+    script = tmp_path / "opt" / "chef-client"
+    script.parent.mkdir()
+    script.write_text(
+        "import subprocess\n"
+        "output = subprocess.run([%r, %r], capture_output=True, text=True, start_new_session=True).stdout\n"
+        "open(%r, 'w').write(output)\n" % (sys.executable, str(scan), str(result))
+    )
+    parent = subprocess.run(["ruby", str(script), "-d", "-i", "1800"], executable=str(processes.ruby),
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert parent.returncode == 0, parent.stderr
+    assert result.read_text().strip() == daemon.CLEAR

@@ -1,0 +1,18 @@
+"""A chef-client run that outlasts --timeout is ended with its whole group."""
+
+from __future__ import annotations
+
+from node_checks import EXIT_TIMEOUT, log_tail, read_status
+
+
+def test_timeout_ends_run(host, runner):
+    result = runner.run("--timeout", "5", chef_args=("--override-runlist", "recipe[marker::slow]"))
+    assert result.rc == EXIT_TIMEOUT, log_tail(host)
+    assert read_status(host)["outcome"] == "timeout"
+
+
+def test_timeout_leaves_no_process(host, runner):
+    runner.run("--timeout", "5", chef_args=("--override-runlist", "recipe[marker::slow]"))
+    # The slow recipe's `sleep 600` is a grandchild in chef-client's group.
+    assert host.run("pgrep -f 'sleep 600'").rc == 1, log_tail(host)
+    assert host.run("pgrep -f 'chef-client --once'").rc == 1, log_tail(host)
