@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import Mapping, Sequence
 
-from chef_cron import exitcodes
+from chef_cron import exitcodes, proctree
 from chef_cron.errors import ChefClientMissingError
 from chef_cron.signals import SignalWatcher
 
@@ -84,8 +84,9 @@ def run(
     """Run ``path --once arguments`` and return its exit code, outcome and peak RSS.
 
     ``timeout`` 0 means no limit. On timeout, or when the runner receives a
-    forwarded signal, chef-client's process group gets SIGTERM, and SIGKILL
-    after ``grace`` seconds if any member is left.
+    signal in signals.FORWARDED, every process group in chef-client's
+    process tree gets SIGTERM (or the received signal), and SIGKILL after
+    ``grace`` seconds if any member is left.
     """
     import subprocess
 
@@ -103,18 +104,12 @@ def run(
         pass_fds=(),
     )
     pid = process.pid
-    # start_new_session makes chef-client the leader of a group with its pid.
-    watcher.forward_pgid = pid
-    if watcher.received is not None:
-        # The signal arrived while the child was being started.
-        watcher.forward(watcher.received)
     log.info("started chef-client as pid %d: %s", pid, " ".join(argv))
 
     supervisor = _Supervisor(pid, timeout, grace, watcher)
     status, rusage = supervisor.wait()
     assert isinstance(rusage, resource.struct_rusage)
     process.returncode = os.waitstatus_to_exitcode(status)
-    watcher.forward_pgid = None
 
     # NOTE: Linux keeps ru_maxrss across exec, so the figure is at least the
     # RSS of the forked runner before exec (about 7-15 MiB). That is noise
@@ -138,10 +133,16 @@ def run(
 
 
 class _Supervisor:
-    """Wait for one child, enforcing the timeout and the kill grace."""
+    """Wait for chef-client, and end its process tree on timeout or on a forwarded signal.
+
+    The tree is ended group by group: chef-client's own group and the group
+    of every descendant, because chef-client starts each ``execute`` command
+    in a new session (see proctree).
+    """
 
     def __init__(self, pid: int, timeout: float, grace: float, watcher: SignalWatcher) -> None:
         self.pid = pid
+        self.timeout = timeout
         self.grace = grace
         self.watcher = watcher
         now = time.monotonic()
@@ -149,6 +150,9 @@ class _Supervisor:
         self.kill_at: float | None = None
         self.stopping = False
         self.timed_out = False
+        self.reason = ""
+        # pgid -> the process that the log names for the group.
+        self.groups: dict[int, str] = {}
 
     def wait(self) -> tuple[int, object]:
         """Reap the child and return its wait status and resource usage."""
@@ -172,44 +176,117 @@ class _Supervisor:
         finally:
             if pidfd is not None:
                 os.close(pidfd)
+        # A signal that came just before chef-client exited still reaches
+        # what chef-client left in its group.
+        self._check_signal(time.monotonic())
         if self.stopping:
-            self._end_group()
+            self._end_groups()
         return status, rusage
 
     def _next_wakeup(self) -> float | None:
         """Act on the timeout, a signal or the end of the grace, and return the seconds until the next event."""
         now = time.monotonic()
-        if not self.stopping and self.watcher.received is not None:
-            # The signal handler has already forwarded the signal to the group.
-            self.stopping = True
-            self.kill_at = now + self.grace
+        self._check_signal(now)
         if not self.stopping and self.deadline is not None and now >= self.deadline:
-            self.stopping = True
             self.timed_out = True
-            self.kill_at = now + self.grace
-            log.warning("chef-client pid %d timed out; sending SIGTERM to its process group", self.pid)
-            _killpg(self.pid, signal.SIGTERM)
+            log.warning("chef-client pid %d timed out after %d s; stopping its process tree", self.pid, self.timeout)
+            self._begin_stop(now, signal.SIGTERM, "chef-client timed out after %d s" % self.timeout)
         if self.kill_at is not None and now >= self.kill_at:
-            log.warning("chef-client pid %d still running after %d s; sending SIGKILL to its process group",
-                        self.pid, self.grace)
-            _killpg(self.pid, signal.SIGKILL)
+            log.warning("chef-client pid %d still running after the kill grace of %d s", self.pid, self.grace)
+            # Commands started since the SIGTERM are still chef-client's
+            # descendants, because chef-client has not been reaped yet.
+            self._snapshot()
+            self._kill_live_groups()
             self.kill_at = None
         events = [t for t in (self.kill_at, None if self.stopping else self.deadline) if t is not None]
         if not events:
             return None
         return max(0.0, min(events) - now)
 
-    def _end_group(self) -> None:
-        # chef-client is gone. Give what it left in its group the rest of the
-        # grace, then SIGKILL, so a stopped run leaves nothing behind. When
-        # kill_at is None, SIGKILL has already gone to the whole group.
+    def _check_signal(self, now: float) -> None:
+        if self.stopping or self.watcher.received is None:
+            return
+        signum = self.watcher.received
+        # NOTE: only the first signal reaches chef-client's tree. A later one
+        # is not passed on, and the SIGKILL after the grace ends the tree.
+        self._begin_stop(now, signum, "the runner received %s (signal %d)" % (signal.Signals(signum).name, signum))
+
+    def _begin_stop(self, now: float, signum: int, reason: str) -> None:
+        self.stopping = True
+        self.kill_at = now + self.grace
+        self.reason = reason
+        # The snapshot comes before the first signal: once chef-client exits,
+        # its children are reparented to init, and nothing links them to it.
+        self._snapshot()
+        for pgid, description in self.groups.items():
+            self._send(pgid, description, signum, reason)
+
+    def _snapshot(self) -> None:
+        """Add the process groups of chef-client and of its live descendants to ``groups``.
+
+        Only the current descendants count. A daemon that chef-client started
+        earlier and that has left the tree (an init script's service, now a
+        child of init) is deliberately left running, which is also why the
+        runner does not become a child subreaper with PR_SET_CHILD_SUBREAPER.
+        """
+        try:
+            table = proctree.read_table()
+        except OSError as error:
+            log.error("cannot read the process table: %s; ending only chef-client's process group", error)
+            table = {}
+        protected = proctree.protected_groups(table, os.getpid())
+        found = proctree.tree_groups(table, self.pid, protected)
+        if self.pid not in found and self.pid not in protected:
+            # start_new_session made chef-client the leader of a group with
+            # its pid, which holds even when the scan missed chef-client.
+            found = {self.pid: proctree.ProcessInfo(self.pid, 0, self.pid, "", "chef-client"), **found}
+        for pgid, info in found.items():
+            if pgid not in self.groups:
+                self.groups[pgid] = self._describe(info)
+
+    def _describe(self, info: proctree.ProcessInfo) -> str:
+        if info.pid == self.pid:
+            return "chef-client, pid %d" % info.pid
+        command = proctree.read_cmdline(info.pid) or "[%s]" % info.comm
+        return "a command chef-client runs, pid %d: %s" % (info.pid, command)
+
+    def _live_groups(self) -> set[int]:
+        try:
+            table = proctree.read_table()
+        except OSError:
+            # Without /proc, assume every group may still have members.
+            return set(self.groups)
+        return proctree.live_groups(table, self.groups)
+
+    def _kill_live_groups(self) -> None:
+        # NOTE: a group that emptied during the grace frees its pgid, so
+        # another group could take that id before the SIGKILL. That needs
+        # the pid counter to wrap around within the grace, and it is not checked.
+        live = self._live_groups()
+        reason = "%s and the group is still running after the kill grace of %d s" % (self.reason, self.grace)
+        for pgid, description in self.groups.items():
+            if pgid in live:
+                self._send(pgid, description, signal.SIGKILL, reason)
+
+    def _send(self, pgid: int, description: str, signum: int, reason: str) -> None:
+        name = signal.Signals(signum).name
+        log.warning("sending %s to process group %d (%s) because %s", name, pgid, description, reason)
+        try:
+            os.killpg(pgid, signum)
+        except ProcessLookupError:
+            pass
+        except PermissionError as error:
+            log.error("cannot send %s to process group %d: %s", name, pgid, error)
+
+    def _end_groups(self) -> None:
+        # chef-client is gone. Give what is left in the groups the rest of
+        # the grace, then SIGKILL, so a stopped run leaves nothing behind.
+        # When kill_at is None, SIGKILL has already gone to every live group.
         if self.kill_at is None:
             return
-        while _group_exists(self.pid) and time.monotonic() < self.kill_at:
+        while self._live_groups() and time.monotonic() < self.kill_at:
             time.sleep(0.05)
-        if _group_exists(self.pid):
-            log.warning("process group %d still has members after %d s; sending SIGKILL", self.pid, self.grace)
-            _killpg(self.pid, signal.SIGKILL)
+        self._kill_live_groups()
 
 
 def _pidfd_open(pid: int) -> int | None:
@@ -218,20 +295,3 @@ def _pidfd_open(pid: int) -> int | None:
     except (AttributeError, OSError):
         # Linux before 5.3 has no pidfd_open, so the caller polls instead.
         return None
-
-
-def _killpg(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -2,8 +2,9 @@
 
 cron and systemd signal the runner, not chef-client: chef-client runs in its
 own session so that an interrupted cron job does not hit it half-way through
-a resource. The watcher forwards the signal to chef-client's process group
-and wakes up any wait of the runner through a self-pipe.
+a resource. The watcher records the signal and wakes up any wait of the
+runner through a self-pipe, and the runner then passes the signal on to
+chef-client's process tree (see child).
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class SignalWatcher:
-    """Record the first forwarded signal, pass it on to a process group, wake up ``wait``.
+    """Record the first forwarded signal and wake up ``wait``.
 
     Use it as a context manager, which restores the previous handlers on exit.
     """
 
     def __init__(self) -> None:
         self.received: int | None = None
-        self.forward_pgid: int | None = None
         self._read_fd, self._write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._previous: dict[int, Any] = {}
         self._previous_wakeup_fd = -1
@@ -53,18 +53,10 @@ class SignalWatcher:
         return self._read_fd
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        # The handler only records: scanning /proc and signalling chef-client's
+        # tree happen in the runner's main loop, outside the handler.
         if self.received is None:
             self.received = signum
-        self.forward(signum)
-
-    def forward(self, signum: int) -> None:
-        """Send ``signum`` to the process group set in ``forward_pgid``, if any."""
-        if self.forward_pgid is None:
-            return
-        try:
-            os.killpg(self.forward_pgid, signum)
-        except ProcessLookupError:
-            pass
 
     def drain(self) -> None:
         """Empty the self-pipe after select reported it readable."""

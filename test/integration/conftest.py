@@ -33,7 +33,8 @@ def cron_paused(host):
     """
     host.run_expect([0], "/etc/init.d/cron stop")
     for _ in range(120):
-        if host.run("pgrep -f 'chef-cron run'").rc == 1:
+        # The brackets keep the pattern from matching the shell that runs pgrep.
+        if host.run("pgrep -f '[c]hef-cron run'").rc == 1:
             break
         time.sleep(1)
     yield

@@ -3,6 +3,8 @@
 default['chef_cron']['job_name'] = 'chef_cron'
 default['chef_cron']['interval'] = 30
 default['chef_cron']['schedule_key'] = nil
+default['chef_cron']['delay_mode'] = 'hash'
+default['chef_cron']['search_query'] = 'recipes:chef_cron*'
 default['chef_cron']['splay'] = 0
 default['chef_cron']['timeout'] = 3600
 default['chef_cron']['rss_warn_mb'] = 1024

@@ -60,6 +60,10 @@ module ChefCron
     # every argument is quoted for the shell and every % is escaped for cron.
     def command(settings)
       words = runner_args(settings)
+      # A newline would end the cron line there, and quoting cannot stop that.
+      broken = words.find { |word| word.match?(/[\r\n]/) }
+      raise ArgumentError, "chef_cron: #{broken.inspect} contains a line break, which a cron line cannot carry" if broken
+
       words = ['nice', '-n', settings[:nice].to_s] + words unless settings[:nice].nil?
       Shellwords.join(words).gsub('%', '\%')
     end

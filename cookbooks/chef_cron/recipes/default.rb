@@ -10,6 +10,8 @@ settings = node['chef_cron']
 chef_cron settings['job_name'] do
   interval settings['interval']
   schedule_key settings['schedule_key'] unless settings['schedule_key'].nil?
+  delay_mode settings['delay_mode']
+  search_query settings['search_query']
   splay settings['splay']
   timeout settings['timeout']
   rss_warn_mb settings['rss_warn_mb']

@@ -41,6 +41,17 @@ property :schedule_key, String,
          default_description: 'node.name',
          description: 'Stable id that places this node in the interval. Renaming the node moves its slot.'
 
+property :delay_mode, String,
+         equal_to: %w(hash coordinated),
+         default: 'hash',
+         description: "'hash' places the node by a digest of schedule_key and needs nothing else. " \
+                      "'coordinated' ranks the node names that search_query returns and spaces " \
+                      'them evenly; it falls back to hash mode when search fails or does not return this node.'
+
+property :search_query, String,
+         default: 'recipes:chef_cron*',
+         description: 'Node search whose results share the interval in coordinated mode.'
+
 property :splay, Integer,
          default: 0,
          callbacks: { 'must be from 0 to 3600 seconds' => ->(v) { v.between?(0, 3600) } },
@@ -148,6 +159,33 @@ action_class do
     }
   end
 
+  # Returns this node's {minute:, delay:} for the chosen delay mode.
+  def schedule
+    key = new_resource.schedule_key
+    interval = new_resource.interval
+    return ChefCron::Schedule.compute(key, interval: interval) if new_resource.delay_mode == 'hash'
+
+    peers = peer_names
+    unless peers.include?(key)
+      # A node that registers for the first time is not in the index yet.
+      Chef::Log.warn("chef_cron: #{key} is not among the #{peers.size} nodes that " \
+                     "'#{new_resource.search_query}' returns; using hash mode")
+      return ChefCron::Schedule.compute(key, interval: interval)
+    end
+
+    Chef::Log.info("chef_cron: #{key} shares the interval with #{peers.size} nodes")
+    ChefCron::Schedule.coordinated(key, peers, interval: interval)
+  end
+
+  # Names of the nodes that search_query returns, or [] when search fails,
+  # so that a Chef server outage never stops a converge.
+  def peer_names
+    search(:node, new_resource.search_query, filter_result: { 'name' => ['name'] }).map { |peer| peer['name'] }.compact.uniq
+  rescue StandardError => e
+    Chef::Log.warn("chef_cron: node search '#{new_resource.search_query}' failed (#{e.class}: #{e.message}); using hash mode")
+    []
+  end
+
   def cron_file
     ::File.join('/etc/cron.d', new_resource.job_name)
   end
@@ -164,7 +202,7 @@ end
 action :add do
   description 'Install the runner and the cron entry, and stop the chef-client daemon.'
 
-  schedule = ChefCron::Schedule.compute(new_resource.schedule_key, interval: new_resource.interval)
+  schedule = self.schedule
   Chef::Log.info("chef_cron: #{new_resource.schedule_key} runs at minute #{schedule[:minute]} " \
                  "plus #{schedule[:delay]} s every #{new_resource.interval} minutes")
 

@@ -12,18 +12,29 @@ CHEF_CLIENT = "/opt/chef/bin/chef-client"
 FIXTURE_CONFIG = "/srv/chef-cron-fixture/client.rb"
 
 
+DAEMON_OPTIONS = {"-d", "--daemonize", "-i", "--interval"}
+
+
 def chef_client_daemons(host) -> list[str]:
-    lines = host.run("ps -eo pid=,args=").stdout.splitlines()
-    return [line for line in lines if "chef-client" in line and " -d" in line]
+    """Return the ps lines of chef-client processes started as a daemon."""
+    daemons = []
+    for line in host.run("ps -eo pid=,args=").stdout.splitlines():
+        words = line.split()
+        runs_chef_client = any(word.endswith("/chef-client") for word in words)
+        if runs_chef_client and DAEMON_OPTIONS.intersection(words):
+            daemons.append(line)
+    return daemons
 
 
 @pytest.fixture
 def chef_daemon(host):
     """Start a real chef-client daemon, as a node that ran chef as a service has."""
+    # The daemon keeps the streams it starts with, and docker exec would wait
+    # for them to close.
     host.run_expect(
         [0],
         f"{CHEF_CLIENT} --daemonize --interval 1800 --config {FIXTURE_CONFIG} "
-        "--chef-license accept --logfile /var/log/chef-daemon.log",
+        "--chef-license accept --logfile /var/log/chef-daemon.log > /dev/null 2>&1 < /dev/null",
     )
     for _ in range(30):
         if chef_client_daemons(host):
@@ -31,7 +42,7 @@ def chef_daemon(host):
         time.sleep(1)
     assert chef_client_daemons(host), "the chef-client daemon did not start"
     yield
-    host.run("pkill -KILL -f 'chef-client --daemonize'")
+    host.run("pkill -KILL -f '[c]hef-client --daemonize'")
 
 
 @pytest.fixture

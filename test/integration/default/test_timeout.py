@@ -6,13 +6,14 @@ from node_checks import EXIT_TIMEOUT, log_tail, read_status
 
 
 def test_timeout_ends_run(host, runner):
-    result = runner.run("--timeout", "5", chef_args=("--override-runlist", "recipe[marker::slow]"))
+    result = runner.run("--timeout", "5", "--kill-grace", "5", chef_args=("--override-runlist", "recipe[marker::slow]"))
     assert result.rc == EXIT_TIMEOUT, log_tail(host)
     assert read_status(host)["outcome"] == "timeout"
 
 
 def test_timeout_leaves_no_process(host, runner):
-    runner.run("--timeout", "5", chef_args=("--override-runlist", "recipe[marker::slow]"))
+    runner.run("--timeout", "5", "--kill-grace", "5", chef_args=("--override-runlist", "recipe[marker::slow]"))
     # The slow recipe's `sleep 600` is a grandchild in chef-client's group.
-    assert host.run("pgrep -f 'sleep 600'").rc == 1, log_tail(host)
-    assert host.run("pgrep -f 'chef-client --once'").rc == 1, log_tail(host)
+    # The brackets keep each pattern from matching the shell that runs pgrep.
+    assert host.run("pgrep -f '[s]leep 600'").rc == 1, log_tail(host)
+    assert host.run("pgrep -f '[c]hef-client --once'").rc == 1, log_tail(host)
