@@ -124,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 64
     output = arguments[0]
     data = build(os.path.dirname(os.path.abspath(__file__)))
+    # A fresh clone has no cookbook files/default folder: git keeps no empty folders.
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     temporary = output + ".tmp"
     with open(temporary, "wb") as stream:
         stream.write(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,10 @@ from typing import Any, Sequence
 
 # The runner scrubs the environment, so the fake takes its behaviour from
 # options after ``--`` and records what it saw as JSON lines in RECORD.
+# --setsid-child SECONDS starts ``sleep SECONDS`` in a new session, as Chef's
+# execute resource does (with --setsid-ignore-term it ignores SIGTERM), and
+# --daemon SECONDS starts a double-forked ``sleep SECONDS`` that is no longer
+# chef-client's descendant by the time chef-client sleeps.
 FAKE_CHEF_CLIENT = r'''#!/usr/bin/python3
 import json, os, signal, sys, time
 
@@ -26,8 +31,41 @@ def record(event, **fields):
     os.close(fd)
 
 
+def exec_sleep(seconds):
+    try:
+        os.execv("/bin/sleep", ["sleep", str(seconds)])
+    finally:
+        # Only reached when exec failed: the forked copy must not go on as chef-client.
+        os._exit(127)
+
+
+def start_setsid_command(seconds, ignore_term):
+    # As Chef's execute resource does (mixlib-shellout calls setsid in the
+    # child): the command gets its own session and process group.
+    child = os.fork()
+    if child == 0:
+        os.setsid()
+        if ignore_term:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        record("setsid_child", pgid=os.getpgid(0), sid=os.getsid(0), ppid=os.getppid())
+        exec_sleep(seconds)
+
+
+def start_daemon(seconds):
+    # The classic double fork of an init script: the middle process exits at
+    # once, so the daemon is reparented away from chef-client.
+    middle = os.fork()
+    if middle == 0:
+        os.setsid()
+        if os.fork() == 0:
+            record("daemon", pgid=os.getpgid(0), sid=os.getsid(0))
+            exec_sleep(seconds)
+        os._exit(0)
+    os.waitpid(middle, 0)
+
+
 def main(argv):
-    options = {"--sleep": 0.0, "--exit": 0, "--grandchild": 0.0}
+    options = {"--sleep": 0.0, "--exit": 0, "--grandchild": 0.0, "--setsid-child": 0, "--daemon": 0}
     flags = set()
     index = 0
     while index < len(argv):
@@ -55,6 +93,10 @@ def main(argv):
             time.sleep(options["--grandchild"])
             os._exit(0)
         record("grandchild", child=child)
+    if options["--setsid-child"]:
+        start_setsid_command(options["--setsid-child"], "--setsid-ignore-term" in flags)
+    if options["--daemon"]:
+        start_daemon(options["--daemon"])
     # /proc/self/environ is the environment as exec'd; os.environ may have
     # gained LC_CTYPE from Python's own locale coercion.
     with open("/proc/self/environ", "rb") as stream:
@@ -147,6 +189,28 @@ def process_exists(pid: int) -> bool:
     except OSError:
         return False
     return data[data.rfind(")") + 2] != "Z"
+
+
+def wait_gone(pid: int, timeout: float = 5) -> bool:
+    """Wait up to ``timeout`` seconds for ``pid`` to exit, and return True once it has.
+
+    A SIGKILL takes effect asynchronously, so a process may outlive the
+    runner that killed it by a few milliseconds.
+    """
+    deadline = time.monotonic() + timeout
+    while process_exists(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def kill_quietly(pid: int) -> None:
+    """Send SIGKILL to ``pid`` if it still exists, so a failed test leaves nothing running."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def group_exists(pgid: int) -> bool:

@@ -58,3 +58,9 @@ def test_zipapp_runs_with_debian_python(zipapp: Path) -> None:
     result = subprocess.run([sys.executable, "-I", str(zipapp), "status", "--help"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0
+
+
+def test_main_creates_missing_folder(tmp_path: Path) -> None:
+    output = tmp_path / "files" / "default" / "chef-cron"
+    assert build.main([str(output)]) == 0
+    assert output.is_file()

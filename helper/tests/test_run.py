@@ -152,6 +152,51 @@ def test_run_timeout_kills_group(sandbox: fakes.Sandbox) -> None:
     assert elapsed < 10
 
 
+# Each case ends chef-client's tree differently: SIGTERM only; SIGTERM then
+# SIGKILL after chef-client has exited; SIGKILL while chef-client still runs.
+@pytest.mark.parametrize("chef_args", [
+    [],
+    ["--setsid-ignore-term"],
+    ["--ignore-term"],
+], ids=["plain", "command-ignores-term", "chef-ignores-term"])
+def test_run_timeout_kills_setsid_command(sandbox: fakes.Sandbox, chef_args: list[str]) -> None:
+    result = sandbox.run("--timeout", "1", "--kill-grace", "1",
+                         chef_args=["--sleep", "30", "--setsid-child", "600", *chef_args])
+    command = sandbox.events("setsid_child")[0]
+    try:
+        assert result.returncode == 124
+        assert command["sid"] == command["pid"]
+        assert fakes.wait_gone(command["pid"]), sandbox.log_text()
+        assert not fakes.group_exists(command["pgid"])
+    finally:
+        fakes.kill_quietly(command["pid"])
+
+
+def test_run_timeout_logs_each_group(sandbox: fakes.Sandbox) -> None:
+    sandbox.run("--timeout", "1", "--kill-grace", "1", chef_args=["--sleep", "30", "--setsid-child", "600"])
+    command = sandbox.events("setsid_child")[0]["pid"]
+    chef = sandbox.events("start")[0]["pid"]
+    try:
+        text = sandbox.log_text()
+        assert ("sending SIGTERM to process group %d (a command chef-client runs, pid %d: sleep 600) "
+                "because chef-client timed out after 1 s" % (command, command)) in text
+        assert ("sending SIGTERM to process group %d (chef-client, pid %d) "
+                "because chef-client timed out after 1 s" % (chef, chef)) in text
+    finally:
+        fakes.kill_quietly(command)
+
+
+def test_run_timeout_spares_orphaned_daemon(sandbox: fakes.Sandbox) -> None:
+    result = sandbox.run("--timeout", "1", "--kill-grace", "1", chef_args=["--sleep", "30", "--daemon", "600"])
+    daemon = sandbox.events("daemon")[0]
+    try:
+        assert result.returncode == 124
+        assert fakes.process_exists(daemon["pid"])
+        assert "process group %d " % daemon["pgid"] not in sandbox.log_text()
+    finally:
+        fakes.kill_quietly(daemon["pid"])
+
+
 def test_run_grandchild_does_not_hang(sandbox: fakes.Sandbox) -> None:
     started = time.monotonic()
     result = sandbox.run(chef_args=["--grandchild", "30"])
@@ -173,6 +218,35 @@ def test_run_signal_forwarded(sandbox: fakes.Sandbox, signum: int) -> None:
     assert not fakes.group_exists(pgid)
     assert sandbox.status_record()["outcome"] == "signalled"
     assert stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_run_signal_kills_setsid_command(sandbox: fakes.Sandbox, signum: int) -> None:
+    runner = sandbox.start("--kill-grace", "1", chef_args=["--sleep", "30", "--setsid-child", "600"])
+    _wait_for(lambda: sandbox.events("start") and sandbox.events("setsid_child"))
+    command = sandbox.events("setsid_child")[0]
+    try:
+        runner.send_signal(signum)
+        runner.communicate(timeout=20)
+        assert runner.returncode == 128 + signum
+        assert fakes.wait_gone(command["pid"]), sandbox.log_text()
+        assert "because the runner received %s (signal %d)" % (signal.Signals(signum).name, signum) \
+            in sandbox.log_text()
+    finally:
+        fakes.kill_quietly(command["pid"])
+
+
+def test_run_signal_spares_orphaned_daemon(sandbox: fakes.Sandbox) -> None:
+    runner = sandbox.start("--kill-grace", "1", chef_args=["--sleep", "30", "--daemon", "600"])
+    _wait_for(lambda: sandbox.events("start") and sandbox.events("daemon"))
+    daemon = sandbox.events("daemon")[0]
+    try:
+        runner.send_signal(signal.SIGTERM)
+        runner.communicate(timeout=20)
+        assert runner.returncode == 143
+        assert fakes.process_exists(daemon["pid"])
+    finally:
+        fakes.kill_quietly(daemon["pid"])
 
 
 def test_run_signal_during_sleep_skips_chef(sandbox: fakes.Sandbox) -> None:
