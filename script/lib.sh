@@ -13,7 +13,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 # so a fresh clone on the same machine reuses it.
 cache_dir=${CHEF_CRON_CACHE:-/var/cache/chef-cron}
 
-# Gems for Test Kitchen, installed exactly as Gemfile.lock says.
+# Gems for Test Kitchen, at the versions that Gemfile.lock pins.
 export BUNDLE_GEMFILE=$repo_root/Gemfile
 export BUNDLE_PATH=$cache_dir/bundle
 export BUNDLE_APP_CONFIG=$cache_dir/bundle-config

@@ -232,13 +232,13 @@ class _Supervisor:
         try:
             table = proctree.read_table()
         except OSError as error:
-            log.error("cannot read the process table: %s; ending only chef-client's process group", error)
+            log.error("reading the process table failed: %s. Ending only chef-client's process group", error)
             table = {}
         protected = proctree.protected_groups(table, os.getpid())
         found = proctree.tree_groups(table, self.pid, protected)
         if self.pid not in found and self.pid not in protected:
             # start_new_session made chef-client the leader of a group with
-            # its pid, which holds even when the scan missed chef-client.
+            # its pid, so that group is ended even when the scan missed chef-client.
             found = {self.pid: proctree.ProcessInfo(self.pid, 0, self.pid, "", "chef-client"), **found}
         for pgid, info in found.items():
             if pgid not in self.groups:

@@ -145,5 +145,5 @@ def tree_groups(
 
 def live_groups(table: Mapping[int, ProcessInfo], pgids: Iterable[int]) -> set[int]:
     """Return those of ``pgids`` that still have a member in ``table`` that is not a zombie."""
-    wanted = frozenset(pgids)
-    return {info.pgid for info in table.values() if info.pgid in wanted and info.state != "Z"}
+    requested = frozenset(pgids)
+    return {info.pgid for info in table.values() if info.pgid in requested and info.state != "Z"}

@@ -53,8 +53,8 @@ class SignalWatcher:
         return self._read_fd
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        # The handler only records: scanning /proc and signalling chef-client's
-        # tree happen in the runner's main loop, outside the handler.
+        # The handler only records the signal. The runner's main loop scans
+        # /proc and signals chef-client's tree, outside the handler.
         if self.received is None:
             self.received = signum
 

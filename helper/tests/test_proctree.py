@@ -17,10 +17,11 @@ def _table(*rows: tuple[int, int, int, str]) -> dict[int, ProcessInfo]:
     return {pid: ProcessInfo(pid, ppid, pgid, state, "p%d" % pid) for pid, ppid, pgid, state in rows}
 
 
-# pid, ppid, pgid, state: init, cron (400) and the runner (500, in cron's
-# child group 450), chef-client (600), two setsid commands of chef-client,
-# a child of one command in the command's group, a daemon that an init script
-# started and that is now a child of init, and a kernel thread.
+# Rows are pid, ppid, pgid and state. The table has init, cron (400), and the
+# runner (500) in the group 450 of cron's child. chef-client (600) runs two
+# setsid commands (700, 800), and 701 is a child of 700 in its group. 900 is
+# a daemon that an init script started and that is now a child of init, and
+# 3000 is a kernel thread.
 TABLE = _table(
     (1, 0, 1, "S"),
     (2, 0, 0, "S"),

@@ -5,7 +5,7 @@ module ChefCron
   # without Chef.
   module CronLine
     # Debian's cron runs a file in /etc/cron.d only when its name is made of
-    # letters, digits, underscores and hyphens; a dot makes cron skip it silently.
+    # letters, digits, underscores and hyphens. It skips any other name silently.
     JOB_NAME = /\A[A-Za-z0-9_-]+\z/.freeze
 
     # Environment variable names that cron and the runner both accept.

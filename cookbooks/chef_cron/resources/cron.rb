@@ -60,7 +60,7 @@ property :splay, Integer,
 property :timeout, Integer,
          default: 3600,
          callbacks: { 'must be from 1 to 86400 seconds' => ->(v) { v.between?(1, 86_400) } },
-         description: 'Seconds after which the runner ends chef-client and its process group.'
+         description: 'Seconds after which the runner ends chef-client and every command it is waiting on.'
 
 property :rss_warn_mb, Integer,
          default: 1024,

@@ -13,7 +13,8 @@ def test_timeout_ends_run(host, runner):
 
 def test_timeout_leaves_no_process(host, runner):
     runner.run("--timeout", "5", "--kill-grace", "5", chef_args=("--override-runlist", "recipe[marker::slow]"))
-    # The slow recipe's `sleep 600` is a grandchild in chef-client's group.
+    # Chef's execute resource starts `sleep 600` in a session of its own, so
+    # ending chef-client's process group alone would leave it running.
     # The brackets keep each pattern from matching the shell that runs pgrep.
     assert host.run("pgrep -f '[s]leep 600'").rc == 1, log_tail(host)
     assert host.run("pgrep -f '[c]hef-client --once'").rc == 1, log_tail(host)
