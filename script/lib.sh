@@ -24,7 +24,7 @@ export BUNDLE_SILENCE_ROOT_WARNING=1
 export CHEF_LICENSE=accept-no-persist
 
 # Kitchen platforms to build and test, as a comma-separated list.
-export CHEF_CRON_PLATFORMS=${CHEF_CRON_PLATFORMS:-debian-12}
+export CHEF_CRON_PLATFORMS=${CHEF_CRON_PLATFORMS:-debian-12,debian-13}
 
 say() {
   printf 'chef_cron: %s\n' "$*" >&2
