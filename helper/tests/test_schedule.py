@@ -41,7 +41,7 @@ def test_digest_equals_vectors_digest() -> None:
 
 
 def test_digest_equals_cookbook_digest() -> None:
-    match = re.search(r'^\s*DIGEST = "([^"]+)"', RUBY_LIBRARY.read_text(encoding="utf-8"), re.M)
+    match = re.search(r"""^\s*DIGEST = ["']([^"']+)["']""", RUBY_LIBRARY.read_text(encoding="utf-8"), re.M)
     assert match is not None
     assert schedule.DIGEST == match.group(1)
 

@@ -22,7 +22,7 @@
 # implements hash mode again in Python, and
 # spec/fixtures/schedule_vectors.json keeps the two in step.
 
-require "digest"
+require 'digest'
 
 module ChefCron
   module Schedule
@@ -30,7 +30,7 @@ module ChefCron
     # fleet computes its own slot, so a change to the mapping would move every
     # node at once on its next converge. Any change that moves a node therefore
     # needs a new version here and in the Python preview.
-    DIGEST = "sha256-golden-v1"
+    DIGEST = 'sha256-golden-v1'
 
     # floor(2^64 / golden ratio). By the three-gap theorem, n consecutive
     # multiples of any step split the circle into gaps of at most three
@@ -98,15 +98,15 @@ module ChefCron
     #   split_name("ip-10-1-2-3.ec2.internal") # => ["ip-10-1-2-#.ec2.internal", 3]
     def split_name(name)
       utf8 = utf8_name(name)
-      host_label = utf8[0, utf8.index(".") || utf8.length]
+      host_label = utf8[0, utf8.index('.') || utf8.length]
       last_run = nil
       # scan instead of a single regex with a lookahead keeps this linear in
       # the length of the name.
       host_label.scan(/[0-9]+/) { last_run = Regexp.last_match }
       return [utf8, 0] unless last_run
 
-      stem = utf8[0, last_run.begin(0)] + "#" + utf8[last_run.end(0)..]
-      digits = last_run[0]
+      stem = utf8[0, last_run.begin(0)] + '#' + utf8[last_run.end(0)..]
+      digits = last_run.to_s
       digits = digits[-SIGNIFICANT_DIGITS..] if digits.length > SIGNIFICANT_DIGITS
       [stem, digits.to_i % POSITION_MODULUS]
     end
@@ -134,10 +134,10 @@ module ChefCron
       unless peers.respond_to?(:each)
         raise ArgumentError,
               "chef_cron: peers #{peers.inspect} is invalid. " \
-              "Pass an Array of node names."
+              'Pass an Array of node names.'
       end
 
-      names = peers.map { |peer| utf8_name(peer, "peer name") }.uniq
+      names = peers.map { |peer| utf8_name(peer, 'peer name') }.uniq
       # Strings of valid UTF-8 sort by bytes, which is also code point order.
       ranked = names.sort_by { |peer| [digest_key(peer), peer] }
       span = interval * 60
@@ -149,14 +149,14 @@ module ChefCron
     # a big-endian unsigned 64-bit Integer. Hash mode applies it to the stem,
     # and coordinated mode ranks peers by it over the whole name.
     def digest_key(name)
-      Digest::SHA256.digest(utf8_name(name)).byteslice(0, 8).unpack1("Q>")
+      Digest::SHA256.digest(utf8_name(name)).byteslice(0, 8).unpack1('Q>')
     end
 
     # Returns the cron minute field and delay for an offset in seconds.
     def cron_fields(offset, interval)
       first_minute, delay = offset.divmod(60)
       minutes = first_minute.step(59, interval).to_a
-      { minute: minutes.join(","), delay: delay }
+      { minute: minutes.join(','), delay: delay }
     end
 
     def validate_interval(interval)
@@ -171,7 +171,7 @@ module ChefCron
     # non-empty String that is or converts to valid UTF-8. A String tagged as
     # binary (ASCII-8BIT) or US-ASCII is read as UTF-8 bytes. A String in
     # another encoding, e.g. ISO-8859-1, is transcoded to UTF-8.
-    def utf8_name(name, label = "node name")
+    def utf8_name(name, label = 'node name')
       unless name.is_a?(String)
         raise ArgumentError,
               "chef_cron: #{label} #{name.inspect} is invalid because its type is " \
