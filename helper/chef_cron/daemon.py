@@ -22,6 +22,13 @@ because killing a converge half-way is worse than skipping one cron run.
 A forked worker counts as whatever its parent is, and as a daemon when its
 parent is gone.
 
+Only root's processes count: both the real and the effective uid in
+/proc/PID/status must be 0. Any user can copy a program to a file named
+chef-client and run it, so a look-alike of another user is ignored with one
+warning line. It is never signalled and never makes the run skip. A process
+whose /proc entries cannot be read (another user's process when the runner
+lacks CAP_SYS_PTRACE) does not count either.
+
 Never signalled, even when they match: the runner itself, its ancestors,
 members of its process group, zombies, and processes in another PID
 namespace (such as containers on the same host).
@@ -165,6 +172,23 @@ def _read_cmdline(proc_root: str, pid: int) -> list[str]:
     return words
 
 
+def _read_uids(proc_root: str, pid: int) -> tuple[int, int] | None:
+    """Return the real and effective uid of ``pid``, or None if its status cannot be read."""
+    try:
+        with open("%s/%d/status" % (proc_root, pid), "rb") as stream:
+            data = stream.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    for line in data.splitlines():
+        if line.startswith("Uid:"):
+            fields = line.split()
+            try:
+                return int(fields[1]), int(fields[2])
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
 def _readlink(path: str) -> str | None:
     try:
         return os.readlink(path)
@@ -182,6 +206,8 @@ class Scanner:
         own = _read_stat(proc_root, self.self_pid)
         self.pgid = own.pgid if own is not None else None
         self.protected = self._ancestors()
+        # Look-alikes already logged, so that repeated scans log each once.
+        self.ignored: set[int] = set()
 
     def _ancestors(self) -> frozenset[int]:
         pids = {self.self_pid}
@@ -213,7 +239,25 @@ class Scanner:
         kind = classify(argv)
         if kind is None:
             return None
+        if not self._owned_by_root(pid, argv):
+            return None
         return ChefProcess(pid=pid, ppid=info.ppid, kind=kind, cmdline=" ".join(argv))
+
+    def _owned_by_root(self, pid: int, argv: list[str]) -> bool:
+        uids = _read_uids(self.proc_root, pid)
+        if uids == (0, 0):
+            return True
+        if pid not in self.ignored:
+            self.ignored.add(pid)
+            if uids is None:
+                owner = "uid unknown"
+            elif uids[0] == uids[1]:
+                owner = "uid %d" % uids[0]
+            else:
+                owner = "real uid %d, effective uid %d" % uids
+            log.warning("ignoring pid %d (%s): looks like chef-client but is not root's: %s",
+                        pid, owner, " ".join(argv))
+        return False
 
     def scan(self) -> list[ChefProcess]:
         """Return every chef-client process, with workers resolved to their parent's kind."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -112,6 +114,10 @@ def main(argv):
 
 sys.exit(main(sys.argv[1:]))
 '''
+
+
+# uid and gid of nobody on Debian, which needs no entry in /etc/passwd to be used.
+NOBODY = 65534
 
 
 def write_fake_chef_client(path: Path, record: Path) -> Path:
@@ -235,6 +241,7 @@ class Processes:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.started: list[subprocess.Popen] = []
+        self.user_dirs: list[Path] = []
         self.sleeper = root / "sleeper.py"
         self.sleeper.write_text("import signal, sys, time\n"
                                 "if 'ignore-term' in sys.argv: signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
@@ -255,6 +262,23 @@ class Processes:
                                    start_new_session=True, **popen)
         self.started.append(process)
         return process
+
+    def chef_as_nobody(self, *arguments: str) -> subprocess.Popen:
+        """Start, as uid and gid 65534, a python3 copy named chef-client with ``arguments``.
+
+        This is what any local user can do: copy a program to a file named
+        chef-client in a directory of their own and run it. The copy sits in
+        a fresh 0755 directory under /tmp, because pytest's tmp_path is 0700
+        and nobody could not run a program there.
+        """
+        directory = Path(tempfile.mkdtemp(prefix="chef-cron-user-", dir="/tmp"))
+        directory.chmod(0o755)
+        self.user_dirs.append(directory)
+        executable = directory / "chef-client"
+        executable.write_bytes(Path(os.path.realpath(sys.executable)).read_bytes())
+        executable.chmod(0o755)
+        return self.start(executable, ["chef-client", "-c", "import time; time.sleep(600)", *arguments],
+                          user=NOBODY, group=NOBODY, extra_groups=[])
 
     def chef(self, *arguments: str) -> subprocess.Popen:
         """Start a ruby-named process whose script is named chef-client."""
@@ -277,6 +301,8 @@ class Processes:
             if process.poll() is None:
                 process.kill()
             process.wait()
+        for directory in self.user_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _cmdline(pid: int) -> list[str]:

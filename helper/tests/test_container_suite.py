@@ -24,6 +24,10 @@ def container_command() -> list[str]:
         # process-group checks do not see zombies.
         "--init",
         "--network", "none",
+        # Root on a real host can read every process's /proc/PID/exe, which
+        # Docker's default capabilities do not allow for another user's
+        # process. The tests with a non-root chef-client look-alike need it.
+        "--cap-add", "SYS_PTRACE",
         "-v", "%s:/src:ro" % REPOSITORY,
         "-e", "CHEF_CRON_IN_CONTAINER=1",
         "-e", "PYTHONDONTWRITEBYTECODE=1",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -71,7 +72,7 @@ class FakeProc:
                  ppid=50, pgid=SELF_PID)
 
     def add(self, pid: int, exe: str, argv: list[str], ppid: int = 1, pgid: int | None = None,
-            state: str = "S", namespace: str = NAMESPACE) -> None:
+            state: str = "S", namespace: str = NAMESPACE, uids: tuple[int, int] = (0, 0)) -> None:
         directory = self.root / str(pid)
         (directory / "ns").mkdir(parents=True)
         (directory / "exe").symlink_to(exe)
@@ -79,6 +80,9 @@ class FakeProc:
         (directory / "cmdline").write_bytes(b"\0".join(word.encode() for word in argv) + b"\0")
         pgid = pid if pgid is None else pgid
         (directory / "stat").write_text("%d (%s) %s %d %d %d 0 -1\n" % (pid, "a (b) c", state, ppid, pgid, pgid))
+        real, effective = uids
+        (directory / "status").write_text("Name:\tchef-client\nUid:\t%d\t%d\t%d\t%d\n"
+                                          % (real, effective, effective, effective))
 
     def scan(self) -> dict[int, str]:
         scanner = daemon.Scanner(str(self.root), SELF_PID)
@@ -151,6 +155,30 @@ def test_scan_skips_zombie(proc: FakeProc) -> None:
 ])
 def test_scan_skips_non_chef(proc: FakeProc, exe: str, argv: list[str]) -> None:
     proc.add(200, exe, argv)
+    assert proc.scan() == {}
+
+
+@pytest.mark.parametrize("uids", [(1000, 1000), (1000, 0), (0, 1000)])
+def test_scan_skips_non_root(proc: FakeProc, uids: tuple[int, int]) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV, uids=uids)
+    proc.add(201, OMNIBUS_RUBY, [OMNIBUS_RUBY, OMNIBUS_CHEF, "--once"], uids=uids)
+    assert proc.scan() == {}
+
+
+def test_scan_logs_non_root_once(proc: FakeProc, caplog: pytest.LogCaptureFixture) -> None:
+    proc.add(200, "/tmp/chef-client", ["/tmp/chef-client", "--once"], uids=(1000, 1000))
+    scanner = daemon.Scanner(str(proc.root), SELF_PID)
+    with caplog.at_level(logging.WARNING, logger="chef_cron.daemon"):
+        scanner.scan()
+        scanner.scan()
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == ["ignoring pid 200 (uid 1000): looks like chef-client but is not root's: "
+                        "/tmp/chef-client --once"]
+
+
+def test_scan_skips_unreadable_status(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV)
+    (proc.root / "200" / "status").unlink()
     assert proc.scan() == {}
 
 
@@ -256,6 +284,31 @@ def test_stop_leftovers_spares_lookalike(processes: fakes.Processes, name: str) 
     time.sleep(0.3)
     assert _stop() == daemon.CLEAR
     assert lookalike.poll() is None
+
+
+@pytest.mark.container
+def test_stop_leftovers_spares_non_root_daemon(processes: fakes.Processes) -> None:
+    lookalike = processes.chef_as_nobody("-d", "-i", "1800")
+    processes.wait_running(lookalike)
+    assert _stop(grace=1) == daemon.CLEAR
+    assert lookalike.poll() is None
+
+
+@pytest.mark.container
+def test_stop_leftovers_ignores_non_root_foreground(processes: fakes.Processes) -> None:
+    lookalike = processes.chef_as_nobody("--once")
+    processes.wait_running(lookalike)
+    assert _stop() == daemon.CLEAR
+    assert lookalike.poll() is None
+
+
+@pytest.mark.container
+def test_stop_leftovers_non_root_lookalike_is_visible(processes: fakes.Processes) -> None:
+    # The two tests above prove something only if root can read the
+    # look-alike's /proc entries, as on a real host (CAP_SYS_PTRACE).
+    lookalike = processes.chef_as_nobody("--once")
+    processes.wait_running(lookalike)
+    assert os.readlink("/proc/%d/exe" % lookalike.pid).endswith("/chef-client")
 
 
 @pytest.mark.container

@@ -380,6 +380,20 @@ def test_run_admin_foreground_run_skips(sandbox: fakes.Sandbox) -> None:
         processes.close()
 
 
+def test_run_ignores_non_root_foreground(sandbox: fakes.Sandbox) -> None:
+    processes = fakes.Processes(sandbox.root)
+    try:
+        lookalike = processes.chef_as_nobody("--once")
+        processes.wait_running(lookalike)
+        result = sandbox.run()
+        assert (result.returncode, result.stderr) == (0, "")
+        assert lookalike.poll() is None
+        assert len(sandbox.events("start")) == 1
+        assert "ignoring pid %d (uid 65534)" % lookalike.pid in sandbox.log_text()
+    finally:
+        processes.close()
+
+
 def test_run_spares_other_runner(sandbox: fakes.Sandbox, tmp_path_factory: pytest.TempPathFactory) -> None:
     other = fakes.Sandbox(tmp_path_factory.mktemp("other"), sandbox.zipapp)
     runner = other.start("--delay", "60")

@@ -18,6 +18,16 @@ module ChefCron
 
     module_function
 
+    # True when +text+ has no line break or other control character, which
+    # would let a value start a new line, and so a new job, in the cron file.
+    def one_line?(text)
+      !text.match?(/[[:cntrl:]]/)
+    end
+
+    def absolute_path?(text)
+      text.start_with?('/') && one_line?(text)
+    end
+
     # Returns the runner's argument vector for the given settings. Keys that
     # are nil are left out, so the runner's own default applies.
     def runner_args(settings)

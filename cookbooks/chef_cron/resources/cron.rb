@@ -38,6 +38,7 @@ property :interval, Integer,
 
 property :schedule_key, String,
          default: lazy { node.name },
+         callbacks: { 'must be one line' => ->(v) { ChefCron::CronLine.one_line?(v) } },
          default_description: 'node.name',
          description: 'Stable id that places this node in the interval. Renaming the node moves its slot.'
 
@@ -69,41 +70,41 @@ property :rss_warn_mb, Integer,
 
 property :runner_path, String,
          default: '/usr/local/sbin/chef-cron',
-         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { ChefCron::CronLine.absolute_path?(v) } },
          description: 'Where the chef-cron runner is installed.'
 
 property :lock_file, String,
          default: '/var/lib/chef_cron/lock/chef-cron.lock',
-         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { ChefCron::CronLine.absolute_path?(v) } },
          description: 'Lock that keeps two runs from overlapping. Its directory is made root-only.'
 
 property :firstboot_file, String,
          default: '/var/lock/chef-firstboot',
-         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { ChefCron::CronLine.absolute_path?(v) } },
          description: 'While a root-owned regular file exists here, runs are skipped.'
 
 property :log_file, String,
          default: '/var/log/chef_cron/chef-cron.log',
-         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { ChefCron::CronLine.absolute_path?(v) } },
          description: 'Log of the runner and of chef-client. Kept by :remove.'
 
 property :status_file, String,
          default: '/var/lib/chef_cron/status.json',
-         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { ChefCron::CronLine.absolute_path?(v) } },
          description: 'JSON status of the last run, read by `chef-cron status`.'
 
 property :textfile_dir, [String, nil],
-         callbacks: { 'must be an absolute path' => ->(v) { v.nil? || v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { v.nil? || ChefCron::CronLine.absolute_path?(v) } },
          description: 'node_exporter textfile collector directory. Nil writes no metrics file.'
 
 property :chef_client_path, String,
          default: '/opt/chef/bin/chef-client',
-         callbacks: { 'must be an absolute path' => ->(v) { v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { ChefCron::CronLine.absolute_path?(v) } },
          description: 'chef-client executable.'
 
 property :config_file, [String, nil],
          default: '/etc/chef/client.rb',
-         callbacks: { 'must be an absolute path' => ->(v) { v.nil? || v.start_with?('/') } },
+         callbacks: { 'must be an absolute path on one line' => ->(v) { v.nil? || ChefCron::CronLine.absolute_path?(v) } },
          description: 'client.rb passed as --config. Nil leaves it to chef-client.'
 
 property :accept_chef_license, [true, false],
@@ -112,14 +113,14 @@ property :accept_chef_license, [true, false],
 
 property :chef_client_options, Array,
          default: [],
-         callbacks: { 'must contain only strings' => ->(v) { v.all?(String) } },
+         callbacks: { 'must contain only strings, each on one line' => ->(v) { v.all? { |option| option.is_a?(String) && ChefCron::CronLine.one_line?(option) } } },
          description: 'Extra chef-client arguments, one array element each.'
 
 property :environment, Hash,
          default: {},
          callbacks: {
-           'must map variable names to strings' => lambda { |v|
-             v.all? { |k, val| k.to_s.match?(ChefCron::CronLine::ENV_NAME) && val.is_a?(String) }
+           'must map variable names to strings, each on one line' => lambda { |v|
+             v.all? { |k, val| k.to_s.match?(ChefCron::CronLine::ENV_NAME) && val.is_a?(String) && ChefCron::CronLine.one_line?(val) }
            },
          },
          description: 'Environment variables for chef-client, such as http_proxy. The runner passes ' \
@@ -127,6 +128,7 @@ property :environment, Hash,
 
 property :path, String,
          default: ChefCron::CronLine::DEFAULT_PATH,
+         callbacks: { 'must be one line' => ->(v) { ChefCron::CronLine.one_line?(v) } },
          description: 'PATH line of the cron file.'
 
 property :nice, [Integer, nil],
@@ -134,6 +136,7 @@ property :nice, [Integer, nil],
          description: 'Niceness for the runner and chef-client. Nil runs them unchanged.'
 
 property :mailto, [String, nil],
+         callbacks: { 'must be one line' => ->(v) { v.nil? || ChefCron::CronLine.one_line?(v) } },
          description: 'MAILTO line of the cron file. Nil leaves cron to mail root; an empty string turns mail off.'
 
 action_class do
@@ -202,7 +205,11 @@ end
 action :add do
   description 'Install the runner and the cron entry, and stop the chef-client daemon.'
 
+  # Everything that goes into the cron file is computed first: in unified
+  # mode each resource below converges as soon as it is declared, so an
+  # error found later would leave the node half changed.
   schedule = self.schedule
+  command = ChefCron::CronLine.command(cron_settings(schedule))
   Chef::Log.info("chef_cron: #{new_resource.schedule_key} runs at minute #{schedule[:minute]} " \
                  "plus #{schedule[:delay]} s every #{new_resource.interval} minutes")
 
@@ -244,7 +251,7 @@ action :add do
       digest: ChefCron::Schedule::DIGEST,
       path: new_resource.path,
       mailto: new_resource.mailto,
-      command: ChefCron::CronLine.command(cron_settings(schedule))
+      command: command
     )
   end
 
@@ -260,6 +267,10 @@ action :add do
   # The runner stops a daemon it finds at run time as well; disabling it here
   # keeps it from coming back at the next boot.
   service 'chef-client' do
+    # Without status support, Chef looks for "chef-client" in the process
+    # table, finds the chef-client that runs this converge, and stops the
+    # service again on every run.
+    supports status: true
     action [:stop, :disable]
     only_if { chef_client_service_installed? }
   end

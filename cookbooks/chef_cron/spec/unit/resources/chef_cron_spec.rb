@@ -153,19 +153,29 @@ describe 'chef_cron' do
     it { is_expected.not_to create_template(cron_file) }
   end
 
-  # Each invalid value fails at compile time, before any resource runs.
-  {
-    job_name: ['chef.cron', /job_name/],
-    interval: [7, /interval/],
-    splay: [-1, /splay/],
-    timeout: [0, /timeout/],
-    nice: [20, /nice/],
-    delay_mode: ['random', /delay_mode/],
-    runner_path: ['chef-cron', /runner_path/],
-    chef_client_options: [[1], /chef_client_options/],
-    environment: [{ 'BAD NAME' => 'x' }, /environment/],
-  }.each do |property, (value, message)|
-    context "with an invalid #{property}" do
+  # Each invalid value fails when the resource is declared, before any
+  # resource converges. Line breaks would otherwise add jobs to the cron file.
+  [
+    [:job_name, 'chef.cron'],
+    [:interval, 7],
+    [:splay, -1],
+    [:timeout, 0],
+    [:nice, 20],
+    [:delay_mode, 'random'],
+    [:runner_path, 'chef-cron'],
+    [:runner_path, "/usr/local/sbin/chef-cron\nx"],
+    [:log_file, 'chef-cron.log'],
+    [:textfile_dir, 'metrics'],
+    [:rss_warn_mb, -1],
+    [:chef_client_options, [1]],
+    [:chef_client_options, ["-o\nrecipe[x]"]],
+    [:environment, { 'BAD NAME' => 'x' }],
+    [:environment, { 'http_proxy' => "a\nb" }],
+    [:mailto, "root\n* * * * * root evil"],
+    [:path, "/bin\n* * * * * root evil"],
+    [:schedule_key, "web-01\n* * * * * root evil"],
+  ].each do |property, value|
+    context "with #{property} #{value.inspect}" do
       recipe do
         chef_cron 'chef_cron' do
           send(property, value)
@@ -173,20 +183,8 @@ describe 'chef_cron' do
       end
 
       it 'fails with a message that names the property' do
-        expect { chef_run }.to raise_error(Chef::Exceptions::ValidationFailed, message)
+        expect { chef_run }.to raise_error(Chef::Exceptions::ValidationFailed, /#{property}/)
       end
-    end
-  end
-
-  context 'with a line break in a chef-client option' do
-    recipe do
-      chef_cron 'chef_cron' do
-        chef_client_options ["-o\nrecipe[x]"]
-      end
-    end
-
-    it 'fails before the cron file is written' do
-      expect { chef_run }.to raise_error(ArgumentError, /line break/)
     end
   end
 end
