@@ -13,11 +13,11 @@ import resource
 import select
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from chef_cron import exitcodes, proctree
 from chef_cron.errors import ChefClientMissingError
-from chef_cron.signals import SignalWatcher
+from chef_cron.signals import SignalWatcher, signal_for_chef
 
 FIXED_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Only these variables pass from cron's environment to chef-client: locale and
@@ -25,6 +25,9 @@ FIXED_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # proxies, LD_PRELOAD) could change what it runs. Proxies belong in client.rb.
 ENV_ALLOWLIST = ("LANG", "LC_ALL", "TZ")
 HOME = "/root"
+# Variable in chef-client's environment that marks it as started by chef-cron.
+RUN_MARKER = "CHEF_CRON_RUN"
+PR_SET_PDEATHSIG = 1
 # Without a pidfd the runner polls the child, backing off to this interval.
 MAX_POLL_SECONDS = 0.1
 
@@ -84,13 +87,19 @@ def run(
     """Run ``path --once arguments`` and return its exit code, outcome and peak RSS.
 
     ``timeout`` 0 means no limit. On timeout, or when the runner receives a
-    signal in signals.FORWARDED, every process group in chef-client's
-    process tree gets SIGTERM (or the received signal), and SIGKILL after
-    ``grace`` seconds if any member is left.
+    signal in signals.HANDLED, every process group in chef-client's
+    process tree gets SIGTERM (or the received signal, see
+    signals.signal_for_chef), and SIGKILL after ``grace`` seconds if any
+    member is left.
+
+    chef-client's environment gets CHEF_CRON_RUN=1, which marks it as
+    started by chef-cron (see daemon), and SIGTERM as its parent-death
+    signal, so that it cannot outlive a runner killed by SIGKILL.
     """
     import subprocess
 
     argv = [path, "--once", *arguments]
+    env = {**env, RUN_MARKER: "1"}
     process = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
@@ -102,6 +111,9 @@ def run(
         # The lock and every other descriptor of the runner stay behind.
         close_fds=True,
         pass_fds=(),
+        # Called after setsid in the forked child, so chef-client still
+        # leads its own session.
+        preexec_fn=_parent_death_signal(os.getpid()),
     )
     pid = process.pid
     log.info("started chef-client as pid %d: %s", pid, " ".join(argv))
@@ -209,7 +221,7 @@ class _Supervisor:
         signum = self.watcher.received
         # NOTE: only the first signal reaches chef-client's tree. A later one
         # is not passed on, and the SIGKILL after the grace ends the tree.
-        self._begin_stop(now, signum, "the runner received %s (signal %d)" % (signal.Signals(signum).name, signum))
+        self._begin_stop(now, signal_for_chef(signum), "the runner received %s (signal %d)" % (signal.Signals(signum).name, signum))
 
     def _begin_stop(self, now: float, signum: int, reason: str) -> None:
         self.stopping = True
@@ -287,6 +299,34 @@ class _Supervisor:
         while self._live_groups() and time.monotonic() < self.kill_at:
             time.sleep(0.05)
         self._kill_live_groups()
+
+
+def _parent_death_signal(runner_pid: int) -> Callable[[], None]:
+    """Return a preexec_fn that makes the kernel send SIGTERM to chef-client when the runner dies.
+
+    The runner is single-threaded, which preexec_fn needs and which the
+    parent-death signal needs too: the kernel sends it when the thread that
+    forked the child exits. Only chef-client gets the signal, not the
+    commands it started in their own sessions.
+    """
+    # Loaded in the parent before the fork, and only on this path, because
+    # importing ctypes takes milliseconds that a skipped run should not spend.
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        prctl = None
+
+    def set_signal() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        # The runner may have died between fork and prctl, and then no
+        # signal will ever come: the child has been reparented already.
+        if os.getppid() != runner_pid:
+            os._exit(exitcodes.for_signal(signal.SIGTERM))
+
+    return set_signal
 
 
 def _pidfd_open(pid: int) -> int | None:

@@ -65,14 +65,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("invalid usage: %s (see %s --help)" % (message, self.prog))
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         allowed = "an integer from %d to %d" % (minimum, maximum) if maximum is not None \
             else "an integer of at least %d" % minimum
-        try:
-            value = int(text, 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError("invalid value %r: expected %s" % (text, allowed)) from None
+        # int() also takes "+30", "3_0", " 30" and non-ASCII digits such as "３０".
+        if _ASCII_DIGITS.fullmatch(text) is None:
+            raise argparse.ArgumentTypeError("invalid value %r: expected %s" % (text, allowed))
+        value = int(text, 10)
         if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError("invalid value %r: expected %s" % (text, allowed))
         return value
@@ -175,7 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print 'minute=FIELD delay=SECONDS' for node NAME; the cookbook uses it "
         "to spread runs of many nodes.",
     )
-    schedule.add_argument("name", metavar="NAME", help="node name")
+    # Optional here only so that parse can take a NAME that starts with "-"
+    # from after "--". parse rejects a missing NAME itself.
+    schedule.add_argument("name", metavar="NAME", nargs="?",
+                          help="node name; put it after -- when it starts with '-'")
     schedule.add_argument("--interval", type=_integer(1), default=30, metavar="MINUTES",
                           help="minutes between runs, a divisor of 60 (default: 30)")
     schedule.set_defaults(handler=_handle_schedule)
@@ -190,7 +196,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         # Split by hand: argparse's treatment of "--" differs between Python versions.
         index = words.index("--")
         words, chef_args = words[:index], words[index + 1 :]
+    if chef_args and words[:1] == ["schedule"]:
+        # "schedule -- -web-01 --interval 30": the first word after -- is
+        # the node name, and the words after it are options again.
+        return _parse_schedule(words + chef_args[1:], chef_args[0])
     args = build_parser().parse_args(words)
+    if args.command == "schedule" and args.name is None:
+        raise UsageError("invalid usage: schedule requires NAME (see %s schedule --help)" % PROG)
     if chef_args and args.command != "run":
         raise UsageError("invalid usage: only 'run' accepts arguments after -- (see %s --help)" % PROG)
     for word in chef_args:
@@ -200,6 +212,16 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
                 "for it, so daemon options are not allowed" % word
             )
     args.chef_args = chef_args
+    return args
+
+
+def _parse_schedule(words: list[str], name: str) -> argparse.Namespace:
+    args = build_parser().parse_args(words)
+    if args.name is not None:
+        raise UsageError("invalid usage: schedule takes one NAME, got %r and %r (see %s schedule --help)"
+                         % (args.name, name, PROG))
+    args.name = name
+    args.chef_args = []
     return args
 
 

@@ -17,7 +17,7 @@ Which processes count as chef-client (see ``classify``):
 A chef-client is a daemon when its arguments contain ``-d``/``--daemonize`` or
 ``-i``/``--interval`` and not ``--once``. Any other chef-client, such as
 ``chef-client --once`` or a plain ``chef-client`` typed by an admin, is a
-foreground run: it is never signalled, and the cron run is skipped instead,
+foreground run. It is never signalled, and the cron run is skipped instead,
 because killing a converge half-way is worse than skipping one cron run.
 A forked worker counts as whatever its parent is, and as a daemon when its
 parent is gone.

@@ -21,3 +21,9 @@ class UnsafePathError(RunnerError):
 
 class ChefClientMissingError(RunnerError):
     exit_code = exitcodes.UNAVAILABLE
+
+
+class LogFileError(RunnerError):
+    """The log file cannot be opened for a reason other than an unsafe path."""
+
+    exit_code = exitcodes.LOG_FILE_FAILED

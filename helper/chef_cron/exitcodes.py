@@ -15,6 +15,7 @@ STATUS_UNKNOWN = 3
 USAGE = 64  # EX_USAGE: bad option or invalid value
 INTERNAL = 70  # EX_SOFTWARE: a bug or an unexpected error in the runner
 UNAVAILABLE = 69  # EX_UNAVAILABLE: chef-client missing or not executable
+LOG_FILE_FAILED = 73  # EX_CANTCREAT: log file cannot be opened, so chef-client was not run
 SKIPPED = 75  # EX_TEMPFAIL: lock busy, firstboot marker or chef-client already running
 UNSAFE_PATH = 77  # EX_NOPERM: lock, log, status or marker directory is unsafe
 TIMEOUT = 124  # same as timeout(1)
@@ -33,6 +34,8 @@ TABLE = (
     (USAGE, "bad usage or invalid option value"),
     (UNAVAILABLE, "chef-client binary missing or not executable"),
     (INTERNAL, "internal error in chef-cron"),
+    (LOG_FILE_FAILED, "log file cannot be opened (such as a read-only log directory); "
+     "chef-client was not run"),
     (SKIPPED, "skipped: lock busy, firstboot marker present, or chef-client already running"),
     (UNSAFE_PATH, "unsafe path: lock, log, status or marker directory is a symlink, "
      "owned by another user, or writable by group or others"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 
 from chef_cron import safepath
+from chef_cron.errors import LogFileError, RunnerError, UnsafePathError
 
 LOG_DIR_MODE = 0o750
 LOG_FILE_MODE = 0o640
@@ -21,17 +23,51 @@ def open_log(path: str) -> int:
 
     chef-client gets a duplicate of this descriptor as stdout and stderr, so
     its output and the runner's lines end up in one file in time order.
+    Raises UnsafePathError for an unsafe path, and LogFileError when the file
+    cannot be opened or created for any other reason.
     """
     directory, name = safepath.split(path)
-    dir_fd = safepath.open_dir(directory, create_mode=LOG_DIR_MODE)
     try:
-        return safepath.open_file_in(dir_fd, directory, name, LOG_FILE_FLAGS, LOG_FILE_MODE)
-    finally:
-        os.close(dir_fd)
+        dir_fd = safepath.open_dir(directory, create_mode=LOG_DIR_MODE)
+        try:
+            return safepath.open_file_in(dir_fd, directory, name, LOG_FILE_FLAGS, LOG_FILE_MODE)
+        finally:
+            os.close(dir_fd)
+    except UnsafePathError:
+        raise
+    except RunnerError as error:
+        raise LogFileError(str(error)) from error
 
 
 class _UTCFormatter(logging.Formatter):
     converter = time.gmtime
+
+
+class WriteErrors:
+    """Count the log lines that could not be written, and report the first on stderr.
+
+    A full or broken log disk must not change the run's exit code, and cron
+    must not mail a logging traceback for each line, so the stderr line comes
+    only once per run.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def record(self, target: str, error: BaseException | None) -> None:
+        self.count += 1
+        if self.count == 1:
+            print("chef-cron: cannot write to %s: %s; later write errors are not reported"
+                  % (target, error), file=sys.stderr)
+
+
+class _FileHandler(logging.StreamHandler):
+    def __init__(self, stream: object, errors: WriteErrors) -> None:
+        super().__init__(stream)  # type: ignore[arg-type]
+        self.write_errors = errors
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.write_errors.record("the log file", sys.exc_info()[1])
 
 
 def configure(log_fd: int, syslog_socket: str) -> list[logging.Handler]:
@@ -40,15 +76,16 @@ def configure(log_fd: int, syslog_socket: str) -> list[logging.Handler]:
     Returns the handlers so that ``close`` can detach them again.
     """
     handlers: list[logging.Handler] = []
+    errors = WriteErrors()
     stream = open(log_fd, "a", encoding="utf-8", errors="backslashreplace", closefd=False)
-    file_handler = logging.StreamHandler(stream)
+    file_handler = _FileHandler(stream, errors)
     file_handler.setFormatter(_UTCFormatter(
         "%(asctime)s chef-cron[%(process)d] %(levelname)s %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%SZ",
     ))
     handlers.append(file_handler)
 
-    syslog_handler = _open_syslog(syslog_socket)
+    syslog_handler = _open_syslog(syslog_socket, errors)
     if syslog_handler is not None:
         handlers.append(syslog_handler)
 
@@ -62,7 +99,7 @@ def configure(log_fd: int, syslog_socket: str) -> list[logging.Handler]:
     return handlers
 
 
-def _open_syslog(syslog_socket: str) -> logging.Handler | None:
+def _open_syslog(syslog_socket: str, errors: WriteErrors) -> logging.Handler | None:
     # Containers and chroots often have no /dev/log, and the log file is enough there.
     if not syslog_socket or not os.path.exists(syslog_socket):
         return None
@@ -70,10 +107,12 @@ def _open_syslog(syslog_socket: str) -> logging.Handler | None:
     # is not needed when there is no syslog socket.
     import logging.handlers
 
+    class SysLogHandler(logging.handlers.SysLogHandler):
+        def handleError(self, record: logging.LogRecord) -> None:
+            errors.record("syslog", sys.exc_info()[1])
+
     try:
-        handler = logging.handlers.SysLogHandler(
-            address=syslog_socket, facility=logging.handlers.SysLogHandler.LOG_CRON
-        )
+        handler = SysLogHandler(address=syslog_socket, facility=logging.handlers.SysLogHandler.LOG_CRON)
     except OSError:
         return None
     handler.ident = "chef-cron[%d]: " % os.getpid()
@@ -88,6 +127,10 @@ def close(handlers: list[logging.Handler]) -> None:
     for handler in handlers:
         logger.removeHandler(handler)
         handler.close()
-        if isinstance(handler, logging.StreamHandler):
-            # Closes only the text wrapper: it was opened with closefd=False.
-            handler.stream.close()
+        if isinstance(handler, _FileHandler):
+            try:
+                # Closes only the text wrapper: it was opened with closefd=False.
+                handler.stream.close()
+            except OSError as error:
+                # The final flush of lines that did not fit on the disk.
+                handler.write_errors.record("the log file", error)

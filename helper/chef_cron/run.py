@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 
 from chef_cron import exitcodes, firstboot, lock, logsetup
-from chef_cron.errors import RunnerError
+from chef_cron.errors import LogFileError, RunnerError
 from chef_cron.signals import SignalWatcher
 from chef_cron.status import StatusFile
 
@@ -38,7 +38,14 @@ def execute(args: argparse.Namespace, argv: Sequence[str]) -> RunResult:
     Raises RunnerError (after logging it) when the run cannot go on.
     """
     with SignalWatcher() as watcher:
-        log_fd = logsetup.open_log(args.log_file)
+        try:
+            log_fd = logsetup.open_log(args.log_file)
+        except LogFileError as error:
+            # Skipping Chef quietly would let a broken log directory switch
+            # it off, so the status file records the failure for monitoring
+            # and main prints it for cron to mail.
+            _record_log_failure(args, error)
+            raise
         try:
             handlers = logsetup.configure(log_fd, args.syslog_socket)
             try:
@@ -47,6 +54,42 @@ def execute(args: argparse.Namespace, argv: Sequence[str]) -> RunResult:
                 logsetup.close(handlers)
         finally:
             os.close(log_fd)
+
+
+def _record_log_failure(args: argparse.Namespace, error: LogFileError) -> None:
+    """Write a failed status record with ``error``, unless another run holds the lock.
+
+    There is no log to report to, so a status file or lock that fails too
+    goes unreported: the stderr line from main already tells cron.
+    """
+    from chef_cron import status
+
+    start = time.time()
+    try:
+        lock_fd = lock.acquire(args.lock_file)
+    except RunnerError:
+        return
+    if lock_fd is None:
+        # The run holding the lock writes the status file itself.
+        return
+    try:
+        status_file = StatusFile(args.status_file)
+        try:
+            record = status.build_record(
+                start=start, end=time.time(), exit_code=error.exit_code, outcome="failed",
+                splay_seconds=0.0, peak_rss_bytes=None,
+                previous_last_success=status_file.previous_last_success(),
+                firstboot_marker_stale=False, error=str(error),
+            )
+            status_file.write(record)
+            if args.textfile_dir:
+                status.write_textfile(args.textfile_dir, record)
+        finally:
+            status_file.close()
+    except (RunnerError, OSError):
+        pass
+    finally:
+        os.close(lock_fd)
 
 
 class _Run:

@@ -1,10 +1,19 @@
-"""Catch SIGTERM, SIGINT and SIGHUP so the runner can stop chef-client cleanly.
+"""Catch the signals that stop the runner, so that it can stop chef-client cleanly.
 
 cron and systemd signal the runner, not chef-client: chef-client runs in its
 own session so that an interrupted cron job does not hit it half-way through
 a resource. The watcher records the signal and wakes up any wait of the
 runner through a self-pipe, and the runner then passes the signal on to
 chef-client's process tree (see child).
+
+SIGUSR1, SIGUSR2 and SIGALRM would end the runner at once by default and
+leave chef-client without its timeout, so they stop the run like SIGTERM.
+chef-client's tree gets SIGTERM rather than the signal itself, because
+chef-client reads SIGUSR1 as "converge now" and would not stop. The runner
+then exits 128+N. SIGPIPE stays ignored, as
+the Python interpreter sets it at startup, so a closed stderr cannot kill
+the runner. SIGKILL cannot be caught, and chef-client's parent-death signal
+(see child) covers it.
 """
 
 from __future__ import annotations
@@ -19,11 +28,20 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# Signals passed on to chef-client's process tree as they are.
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# Signals that stop the run: chef-client's tree gets SIGTERM instead.
+STOPPING = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM)
+HANDLED = FORWARDED + STOPPING
+
+
+def signal_for_chef(received: int) -> int:
+    """Return the signal that chef-client's tree gets after the runner received ``received``."""
+    return received if received in FORWARDED else signal.SIGTERM
 
 
 class SignalWatcher:
-    """Record the first forwarded signal and wake up ``wait``.
+    """Record the first signal in HANDLED and wake up ``wait``.
 
     Use it as a context manager, which restores the previous handlers on exit.
     """
@@ -36,7 +54,7 @@ class SignalWatcher:
 
     def __enter__(self) -> SignalWatcher:
         self._previous_wakeup_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
-        for signum in FORWARDED:
+        for signum in HANDLED:
             self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
@@ -67,7 +85,7 @@ class SignalWatcher:
             pass
 
     def wait(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``, and return True at once if a forwarded signal arrives."""
+        """Sleep up to ``seconds``, and return True at once if a signal in HANDLED arrives."""
         deadline = time.monotonic() + seconds
         while self.received is None:
             remaining = deadline - time.monotonic()

@@ -135,10 +135,15 @@ def build_record(
     peak_rss_bytes: int | None,
     previous_last_success: float | None,
     firstboot_marker_stale: bool,
+    error: str | None = None,
 ) -> dict[str, Any]:
-    """Return the status record of one run. Times are epoch seconds."""
+    """Return the status record of one run. Times are epoch seconds.
+
+    The ``error`` field is present only when ``error`` is given: the message
+    of a run that failed before it could write its log.
+    """
     last_success = end if outcome == "success" else previous_last_success
-    return {
+    record = {
         "start": iso8601(start),
         "start_epoch": round(start, 3),
         "end": iso8601(end),
@@ -151,6 +156,9 @@ def build_record(
         "last_success": None if last_success is None else round(last_success, 3),
         "firstboot_marker_stale": firstboot_marker_stale,
     }
+    if error is not None:
+        record["error"] = error
+    return record
 
 
 def to_prometheus(record: dict[str, Any]) -> str:

@@ -18,7 +18,8 @@ from typing import Any, Sequence
 # --setsid-child SECONDS starts ``sleep SECONDS`` in a new session, as Chef's
 # execute resource does (with --setsid-ignore-term it ignores SIGTERM), and
 # --daemon SECONDS starts a double-forked ``sleep SECONDS`` that is no longer
-# chef-client's descendant by the time chef-client sleeps.
+# chef-client's descendant by the time chef-client sleeps. --quiet writes
+# nothing to stdout, for a log file that accepts no writes.
 FAKE_CHEF_CLIENT = r'''#!/usr/bin/python3
 import json, os, signal, sys, time
 
@@ -105,8 +106,9 @@ def main(argv):
         env = dict(item.decode().split("=", 1) for item in stream.read().split(b"\0") if item)
     record("start", argv=sys.argv, env=env, fds=fds,
            pgid=os.getpgid(0), sid=os.getsid(0), cwd=os.getcwd())
-    print("fake chef-client output")
-    sys.stdout.flush()
+    if "--quiet" not in flags:
+        print("fake chef-client output")
+        sys.stdout.flush()
     time.sleep(options["--sleep"])
     record("end")
     return options["--exit"]

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +62,22 @@ def test_check_executable_not_executable(tmp_path: Path) -> None:
 def test_check_executable_directory(tmp_path: Path) -> None:
     with pytest.raises(ChefClientMissingError):
         child.check_executable(str(tmp_path))
+
+
+# Prints the parent-death signal of the process (prctl PR_GET_PDEATHSIG).
+PRINT_PDEATHSIG = (
+    "import ctypes; value = ctypes.c_int(); "
+    "ctypes.CDLL(None).prctl(2, ctypes.byref(value), 0, 0, 0); print(value.value)"
+)
+
+
+def test_parent_death_signal_set() -> None:
+    result = subprocess.run([sys.executable, "-c", PRINT_PDEATHSIG], capture_output=True, text=True,
+                            preexec_fn=child._parent_death_signal(os.getpid()), timeout=30, check=False)
+    assert result.stdout.strip() == str(int(signal.SIGTERM))
+
+
+def test_parent_death_signal_parent_gone_exits() -> None:
+    # A runner pid that is not the parent stands for a runner that died before prctl.
+    result = subprocess.run(["/bin/true"], preexec_fn=child._parent_death_signal(1), timeout=30, check=False)
+    assert result.returncode == 128 + signal.SIGTERM

@@ -169,13 +169,16 @@ class _held_lock:
         os.close(self.fd)
 
 
-def test_main_lock_busy_exit_75_without_sleep(paths: dict[str, Path]) -> None:
+def test_main_lock_busy_exit_75_without_sleep(paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from chef_cron import run
+
+    def refuse_sleep(self: object) -> bool:
+        raise AssertionError("a run that found the lock busy started its delay")
+
+    monkeypatch.setattr(run._Run, "_sleep", refuse_sleep)
     with _held_lock(paths["lock"]):
-        started = time.monotonic()
         code = cli.main(_run_argv(paths, "--delay", "30"))
-        elapsed = time.monotonic() - started
     assert code == exitcodes.SKIPPED
-    assert elapsed < 5
 
 
 def test_main_lock_busy_status(paths: dict[str, Path]) -> None:
@@ -246,3 +249,42 @@ def test_main_status_old_success_critical(tmp_path: Path) -> None:
     path.write_text(json.dumps({"outcome": "failed", "end_epoch": now, "duration_seconds": 3,
                                 "exit_code": 1, "last_success": now - 120}))
     assert cli.main(["status", "--status-file", str(path), "--max-age", "60"]) == exitcodes.STATUS_CRITICAL
+
+
+def test_main_unopenable_log_exit_73(paths: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    # A directory where the log file should be: opening it fails with EISDIR
+    # on any uid, as a read-only log directory would for root.
+    paths["log"].mkdir(parents=True, mode=0o750)
+    code = cli.main(_run_argv(paths))
+    error = capsys.readouterr().err
+    assert code == exitcodes.LOG_FILE_FAILED
+    assert error.count("\n") == 1
+    assert str(paths["log"]) in error
+
+
+def test_main_unopenable_log_writes_status(paths: dict[str, Path]) -> None:
+    paths["log"].mkdir(parents=True, mode=0o750)
+    cli.main(_run_argv(paths))
+    record = json.loads(paths["status"].read_text())
+    assert record["outcome"] == "failed"
+    assert record["exit_code"] == exitcodes.LOG_FILE_FAILED
+    assert str(paths["log"]) in record["error"]
+
+
+def test_main_schedule_dash_name_after_double_dash(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["schedule", "--", "-web-01", "--interval", "30"]) == 0
+    assert capsys.readouterr().out.startswith("minute=")
+
+
+@pytest.mark.parametrize("argv", [
+    ["schedule"],
+    ["schedule", "--", "web1", "web2"],
+    ["schedule", "web1", "--", "web2"],
+])
+def test_main_schedule_bad_name_exit_64(argv: list[str]) -> None:
+    assert cli.main(argv) == exitcodes.USAGE
+
+
+@pytest.mark.parametrize("value", ["\uff13\uff10", "3_0", "+30", " 30", "30 "])
+def test_main_schedule_non_ascii_interval_exit_64(value: str) -> None:
+    assert cli.main(["schedule", "web1", "--interval", value]) == exitcodes.USAGE

@@ -5,7 +5,7 @@ import pytest
 from chef_cron import exitcodes
 
 NAMED_CODES = {
-    "USAGE": 64, "UNAVAILABLE": 69, "INTERNAL": 70, "SKIPPED": 75,
+    "USAGE": 64, "UNAVAILABLE": 69, "INTERNAL": 70, "LOG_FILE_FAILED": 73, "SKIPPED": 75,
     "UNSAFE_PATH": 77, "TIMEOUT": 124,
 }
 

@@ -76,3 +76,49 @@ def test_configure_sends_syslog(tmp_path: Path) -> None:
         server.close()
     # Priority 76 = facility cron (9) * 8 + warning (4).
     assert message.startswith("<76>chef-cron[%d]: WARNING to syslog" % os.getpid())
+
+
+def _full_disk_fd() -> int:
+    # Every write to /dev/full fails with ENOSPC, as on a full log disk.
+    return os.open("/dev/full", os.O_WRONLY)
+
+
+def test_configure_full_disk_one_stderr_line(capsys: pytest.CaptureFixture[str]) -> None:
+    fd = _full_disk_fd()
+    handlers = logsetup.configure(fd, "")
+    try:
+        for number in range(20):
+            logging.getLogger("chef_cron.test").info("line %d", number)
+    finally:
+        logsetup.close(handlers)
+        os.close(fd)
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "No space left on device" in error
+
+
+def test_main_full_log_disk_keeps_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from chef_cron import cli, exitcodes
+
+    monkeypatch.setattr(logsetup, "open_log", lambda path: _full_disk_fd())
+    marker_dir = tmp_path / "run-lock"
+    marker_dir.mkdir()
+    (marker_dir / "chef-firstboot").touch()
+    code = cli.main(["run", "--lock-file", str(tmp_path / "lock" / "chef-cron.lock"),
+                     "--log-file", str(tmp_path / "log" / "chef-cron.log"),
+                     "--status-file", str(tmp_path / "state" / "status.json"),
+                     "--firstboot-file", str(marker_dir / "chef-firstboot"), "--syslog-socket", ""])
+    assert code == exitcodes.SKIPPED
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.container
+def test_run_full_log_disk_succeeds(sandbox, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from chef_cron import cli
+
+    monkeypatch.setattr(logsetup, "open_log", lambda path: _full_disk_fd())
+    assert cli.main(["run", *sandbox.options(), "--", "--quiet"]) == 0
+    assert capsys.readouterr().err.count("\n") == 1
+    assert len(sandbox.events("start")) == 1
