@@ -28,6 +28,12 @@ module ChefCron
       text.start_with?('/') && one_line?(text)
     end
 
+    # logrotate reads its file names unquoted and expands globs in them, so
+    # the log file is limited to characters that mean nothing to it.
+    def plain_path?(text)
+      text.match?(%r{\A/[A-Za-z0-9._/-]+\z})
+    end
+
     # Returns the runner's argument vector for the given settings. Keys that
     # are nil are left out, so the runner's own default applies.
     def runner_args(settings)

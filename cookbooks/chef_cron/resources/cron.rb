@@ -85,7 +85,9 @@ property :firstboot_file, String,
 
 property :log_file, String,
          default: '/var/log/chef_cron/chef-cron.log',
-         callbacks: { 'must be an absolute path on one line' => ->(v) { ChefCron::CronLine.absolute_path?(v) } },
+         callbacks: {
+           'must be an absolute path of letters, digits and . _ / - only' => ->(v) { ChefCron::CronLine.plain_path?(v) },
+         },
          description: 'Log of the runner and of chef-client. Kept by :remove.'
 
 property :status_file, String,

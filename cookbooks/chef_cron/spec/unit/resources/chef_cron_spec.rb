@@ -165,6 +165,8 @@ describe 'chef_cron' do
     [:runner_path, 'chef-cron'],
     [:runner_path, "/usr/local/sbin/chef-cron\nx"],
     [:log_file, 'chef-cron.log'],
+    [:log_file, '/var/log/chef cron.log'],
+    [:log_file, '/var/log/*.log'],
     [:textfile_dir, 'metrics'],
     [:rss_warn_mb, -1],
     [:chef_client_options, [1]],
