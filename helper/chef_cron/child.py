@@ -163,8 +163,8 @@ class _Supervisor:
         self.stopping = False
         self.timed_out = False
         self.reason = ""
-        # pgid -> the process that the log names for the group.
-        self.groups: dict[int, str] = {}
+        # start_new_session makes chef-client the leader of a group with its pid.
+        self.tree = proctree.GroupSignaller(pid, "chef-client", leads_group=True)
 
     def wait(self) -> tuple[int, object]:
         """Reap the child and return its wait status and resource usage."""
@@ -230,65 +230,17 @@ class _Supervisor:
         # The snapshot comes before the first signal: once chef-client exits,
         # its children are reparented to init, and nothing links them to it.
         self._snapshot()
-        for pgid, description in self.groups.items():
-            self._send(pgid, description, signum, reason)
+        self.tree.signal_all(signum, reason)
 
     def _snapshot(self) -> None:
-        """Add the process groups of chef-client and of its live descendants to ``groups``.
-
-        Only the current descendants count. A daemon that chef-client started
-        earlier and that has left the tree (an init script's service, now a
-        child of init) is deliberately left running, which is also why the
-        runner does not become a child subreaper with PR_SET_CHILD_SUBREAPER.
-        """
-        try:
-            table = proctree.read_table()
-        except OSError as error:
-            log.error("reading the process table failed: %s. Ending only chef-client's process group", error)
-            table = {}
-        protected = proctree.protected_groups(table, os.getpid())
-        found = proctree.tree_groups(table, self.pid, protected)
-        if self.pid not in found and self.pid not in protected:
-            # start_new_session made chef-client the leader of a group with
-            # its pid, so that group is ended even when the scan missed chef-client.
-            found = {self.pid: proctree.ProcessInfo(self.pid, 0, self.pid, "", "chef-client"), **found}
-        for pgid, info in found.items():
-            if pgid not in self.groups:
-                self.groups[pgid] = self._describe(info)
-
-    def _describe(self, info: proctree.ProcessInfo) -> str:
-        if info.pid == self.pid:
-            return "chef-client, pid %d" % info.pid
-        command = proctree.read_cmdline(info.pid) or "[%s]" % info.comm
-        return "a command chef-client runs, pid %d: %s" % (info.pid, command)
-
-    def _live_groups(self) -> set[int]:
-        try:
-            table = proctree.read_table()
-        except OSError:
-            # Without /proc, assume every group may still have members.
-            return set(self.groups)
-        return proctree.live_groups(table, self.groups)
+        # Only the current descendants count (see proctree.GroupSignaller.snapshot),
+        # which is also why the runner does not become a child subreaper with
+        # PR_SET_CHILD_SUBREAPER.
+        self.tree.snapshot()
 
     def _kill_live_groups(self) -> None:
-        # NOTE: a group that emptied during the grace frees its pgid, so
-        # another group could take that id before the SIGKILL. That needs
-        # the pid counter to wrap around within the grace, and it is not checked.
-        live = self._live_groups()
-        reason = "%s and the group is still running after the kill grace of %d s" % (self.reason, self.grace)
-        for pgid, description in self.groups.items():
-            if pgid in live:
-                self._send(pgid, description, signal.SIGKILL, reason)
-
-    def _send(self, pgid: int, description: str, signum: int, reason: str) -> None:
-        name = signal.Signals(signum).name
-        log.warning("sending %s to process group %d (%s) because %s", name, pgid, description, reason)
-        try:
-            os.killpg(pgid, signum)
-        except ProcessLookupError:
-            pass
-        except PermissionError as error:
-            log.error("cannot send %s to process group %d: %s", name, pgid, error)
+        self.tree.kill_live("%s and the group is still running after the kill grace of %d s"
+                            % (self.reason, self.grace))
 
     def _end_groups(self) -> None:
         # chef-client is gone. Give what is left in the groups the rest of
@@ -296,7 +248,7 @@ class _Supervisor:
         # When kill_at is None, SIGKILL has already gone to every live group.
         if self.kill_at is None:
             return
-        while self._live_groups() and time.monotonic() < self.kill_at:
+        while self.tree.live_groups() and time.monotonic() < self.kill_at:
             time.sleep(0.05)
         self._kill_live_groups()
 

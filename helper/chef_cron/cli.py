@@ -111,11 +111,12 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
                      help="maximum random extra delay, in seconds (default: 0)")
 
     run.add_argument("--timeout", type=_integer(0), default=defaults.TIMEOUT, metavar="SECONDS",
-                     help="stop chef-client after this many seconds, 0 for no limit (default: %d)"
+                     help="stop chef-client after this many seconds, 0 for no limit. An orphaned "
+                     "chef-client left by a killed runner is ended once it has run this long (default: %d)"
                      % defaults.TIMEOUT)
     run.add_argument("--kill-grace", type=_integer(0), default=defaults.KILL_GRACE, metavar="SECONDS",
-                     help="seconds between SIGTERM and SIGKILL when stopping chef-client or a "
-                     "leftover daemon (default: %d)" % defaults.KILL_GRACE)
+                     help="seconds between SIGTERM and SIGKILL when stopping chef-client, a "
+                     "leftover daemon or an orphaned chef-client (default: %d)" % defaults.KILL_GRACE)
 
     run.add_argument("--lock-file", default=defaults.LOCK_FILE, metavar="PATH",
                      help="lock file; its directory is created 0700 (default: %s)" % defaults.LOCK_FILE)

@@ -22,6 +22,15 @@ because killing a converge half-way is worse than skipping one cron run.
 A forked worker counts as whatever its parent is, and as a daemon when its
 parent is gone.
 
+The one exception is an orphaned run (see ``split_foreground``): a
+foreground chef-client with CHEF_CRON_RUN=1 in /proc/PID/environ, which
+chef-cron gives every chef-client it starts, and with no live chef-cron
+runner among its ancestors. Its runner died, by SIGKILL for instance, so no
+timeout applies to it any more. Once it has run longer than this run's
+``--timeout``, every process group in its tree is ended as a timeout ends
+chef-client's, including commands that run as other users, and the run goes
+on. Until then the run is skipped.
+
 Only root's processes count: both the real and the effective uid in
 /proc/PID/status must be 0. Any user can copy a program to a file named
 chef-client and run it, so a look-alike of another user is ignored with one
@@ -40,7 +49,10 @@ import logging
 import os
 import re
 import signal
+import sys
 
+from chef_cron import proctree
+from chef_cron.child import RUN_MARKER
 from chef_cron.signals import SignalWatcher
 
 PROC_ROOT = "/proc"
@@ -56,29 +68,48 @@ DAEMON = "daemon"
 FOREGROUND = "foreground"
 WORKER = "worker"
 
-# Results of stop_leftovers.
+# States of stop_leftovers.
 CLEAR = "clear"
 BUSY = "busy"
 SIGNALLED = "signalled"
+# State of _handle_orphan when it signalled the orphan's tree and the orphan has ended.
+_ENDED = "ended"
 
 _RUBY_NAME = re.compile(r"ruby[0-9.]*")
 # ruby options that take the next word as their value when given alone.
 _RUBY_OPTIONS_WITH_VALUE = frozenset(("-C", "-E", "-I", "-r", "--encoding"))
 _WORKER_TITLE = "chef-client worker:"
+# Basename of the installed runner. A runner installed under another name
+# still recognises runners of its own name (see Scanner).
+RUNNER_NAME = "chef-cron"
+# Field 22 of /proc/PID/stat, as an index into the fields after the command name.
+_STARTTIME_INDEX = 19
 
 log = logging.getLogger(__name__)
 
 
 class ChefProcess:
-    """A chef-client process found in /proc."""
+    """A chef-client process found in /proc.
 
-    __slots__ = ("pid", "ppid", "kind", "cmdline")
+    ``start_ticks`` is its start time in clock ticks since boot, None if
+    unknown. ``marked`` is True when its environment contains CHEF_CRON_RUN=1.
+    """
 
-    def __init__(self, pid: int, ppid: int, kind: str, cmdline: str) -> None:
+    __slots__ = ("pid", "ppid", "pgid", "kind", "cmdline", "start_ticks", "marked")
+
+    def __init__(self, pid: int, ppid: int, kind: str, cmdline: str, pgid: int = 0,
+                 start_ticks: int | None = None, marked: bool = False) -> None:
         self.pid = pid
         self.ppid = ppid
+        self.pgid = pgid
         self.kind = kind
         self.cmdline = cmdline
+        self.start_ticks = start_ticks
+        self.marked = marked
+
+    def with_kind(self, kind: str) -> ChefProcess:
+        """Return a copy of this process with ``kind`` in place of its own."""
+        return ChefProcess(self.pid, self.ppid, kind, self.cmdline, self.pgid, self.start_ticks, self.marked)
 
 
 def is_chef_executable(exe: str) -> bool:
@@ -137,13 +168,26 @@ def classify(argv: list[str]) -> str | None:
     return FOREGROUND
 
 
-class _Stat:
-    __slots__ = ("state", "ppid", "pgid")
+def is_runner_command(argv: list[str], names: frozenset[str] = frozenset((RUNNER_NAME,))) -> bool:
+    """Return True if ``argv`` runs ``chef-cron run``.
 
-    def __init__(self, state: str, ppid: int, pgid: int) -> None:
+    That is a script whose basename is in ``names``, or ``-m chef_cron``,
+    followed later by the word ``run``.
+    """
+    for index, word in enumerate(argv):
+        if os.path.basename(word) in names or (word == "chef_cron" and argv[index - 1 : index] == ["-m"]):
+            return "run" in argv[index + 1 :]
+    return False
+
+
+class _Stat:
+    __slots__ = ("state", "ppid", "pgid", "start_ticks")
+
+    def __init__(self, state: str, ppid: int, pgid: int, start_ticks: int | None = None) -> None:
         self.state = state
         self.ppid = ppid
         self.pgid = pgid
+        self.start_ticks = start_ticks
 
 
 def _read_stat(proc_root: str, pid: int) -> _Stat | None:
@@ -155,9 +199,14 @@ def _read_stat(proc_root: str, pid: int) -> _Stat | None:
     # The command name in brackets may contain spaces and brackets itself.
     fields = data[data.rfind(")") + 2 :].split()
     try:
-        return _Stat(state=fields[0], ppid=int(fields[1]), pgid=int(fields[2]))
+        info = _Stat(state=fields[0], ppid=int(fields[1]), pgid=int(fields[2]))
     except (IndexError, ValueError):
         return None
+    try:
+        info.start_ticks = int(fields[_STARTTIME_INDEX])
+    except (IndexError, ValueError):
+        pass
+    return info
 
 
 def _read_cmdline(proc_root: str, pid: int) -> list[str]:
@@ -170,6 +219,24 @@ def _read_cmdline(proc_root: str, pid: int) -> list[str]:
     while words and not words[-1]:
         words.pop()
     return words
+
+
+def _read_marker(proc_root: str, pid: int) -> bool:
+    """Return True if the environment that ``pid`` was started with contains CHEF_CRON_RUN=1."""
+    try:
+        with open("%s/%d/environ" % (proc_root, pid), "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return False
+    return ("%s=1" % RUN_MARKER).encode("ascii") in data.split(b"\0")
+
+
+def _read_uptime(proc_root: str) -> float | None:
+    try:
+        with open("%s/uptime" % proc_root, "rb") as stream:
+            return float(stream.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _read_uids(proc_root: str, pid: int) -> tuple[int, int] | None:
@@ -197,11 +264,21 @@ def _readlink(path: str) -> str | None:
 
 
 class Scanner:
-    """Find chef-client processes in ``proc_root`` as seen from process ``self_pid``."""
+    """Find chef-client processes in ``proc_root`` as seen from process ``self_pid``.
 
-    def __init__(self, proc_root: str = PROC_ROOT, self_pid: int | None = None) -> None:
+    ``runner_names`` are the script basenames that mark a process as a
+    chef-cron runner. By default they are ``chef-cron`` and the name this
+    runner was started under.
+    """
+
+    def __init__(self, proc_root: str = PROC_ROOT, self_pid: int | None = None,
+                 runner_names: frozenset[str] | None = None) -> None:
         self.proc_root = proc_root
         self.self_pid = os.getpid() if self_pid is None else self_pid
+        if runner_names is None:
+            own_name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else RUNNER_NAME
+            runner_names = frozenset((RUNNER_NAME, own_name))
+        self.runner_names = runner_names
         self.pid_namespace = _readlink("%s/%d/ns/pid" % (proc_root, self.self_pid))
         own = _read_stat(proc_root, self.self_pid)
         self.pgid = own.pgid if own is not None else None
@@ -241,7 +318,8 @@ class Scanner:
             return None
         if not self._owned_by_root(pid, argv):
             return None
-        return ChefProcess(pid=pid, ppid=info.ppid, kind=kind, cmdline=" ".join(argv))
+        return ChefProcess(pid=pid, ppid=info.ppid, kind=kind, cmdline=" ".join(argv), pgid=info.pgid,
+                           start_ticks=info.start_ticks, marked=_read_marker(self.proc_root, pid))
 
     def _owned_by_root(self, pid: int, argv: list[str]) -> bool:
         uids = _read_uids(self.proc_root, pid)
@@ -272,9 +350,45 @@ class Scanner:
             if process.kind == WORKER:
                 parent = found.get(process.ppid)
                 kind = parent.kind if parent is not None and parent.kind != WORKER else DAEMON
-                process = ChefProcess(process.pid, process.ppid, kind, process.cmdline)
+                process = process.with_kind(kind)
             resolved.append(process)
         return sorted(resolved, key=lambda process: process.pid)
+
+    def ancestors(self, pid: int) -> list[int]:
+        """Return the pids of the parent, grandparent and so on of ``pid``, up to and with init."""
+        found: list[int] = []
+        info = _read_stat(self.proc_root, pid)
+        while info is not None and info.ppid > 0 and info.ppid not in found and info.ppid != pid:
+            found.append(info.ppid)
+            if info.ppid == 1:
+                break
+            info = _read_stat(self.proc_root, info.ppid)
+        return found
+
+    def is_live_runner(self, pid: int) -> bool:
+        """Return True if ``pid`` is a chef-cron runner that is not a zombie."""
+        return self.alive(pid) and is_runner_command(_read_cmdline(self.proc_root, pid), self.runner_names)
+
+    def age_seconds(self, process: ChefProcess) -> float | None:
+        """Return how many seconds ago ``process`` started, or None if that cannot be read."""
+        uptime = _read_uptime(self.proc_root)
+        if uptime is None or process.start_ticks is None:
+            return None
+        try:
+            ticks_per_second = os.sysconf("SC_CLK_TCK")
+        except (ValueError, OSError):
+            return None
+        return uptime - process.start_ticks / ticks_per_second
+
+    def same_process(self, process: ChefProcess) -> bool:
+        """Return True while ``process`` is alive and still passes the checks that found it.
+
+        A pid and a start time together name one process, so a pid reused
+        since the scan does not count.
+        """
+        current = self.inspect(process.pid)
+        return (current is not None and current.start_ticks == process.start_ticks
+                and current.marked == process.marked)
 
     def alive(self, pid: int) -> bool:
         """Return True while ``pid`` exists and is not a zombie."""
@@ -380,21 +494,68 @@ def _wait_gone(
     return alive
 
 
+class StopResult:
+    """Outcome of stop_leftovers: a state and the orphaned runs it ended.
+
+    ``state`` is CLEAR, BUSY or SIGNALLED. ``ended_orphans`` lists the pids
+    of the orphaned chef-client runs whose process trees it ended.
+    """
+
+    __slots__ = ("state", "ended_orphans")
+
+    def __init__(self, state: str, ended_orphans: list[int] | None = None) -> None:
+        self.state = state
+        self.ended_orphans = ended_orphans or []
+
+
 def stop_leftovers(
     watcher: SignalWatcher,
     grace: float,
     log_fd: int,
     env: dict[str, str],
+    timeout: float = 0,
     scanner: Scanner | None = None,
     pid_file: str = PID_FILE,
     systemd_dir: str = SYSTEMD_RUNTIME_DIR,
     init_script: str = INIT_SCRIPT,
+) -> StopResult:
+    """End orphaned runs older than ``timeout`` seconds, stop chef-client daemons, and return a StopResult.
+
+    The state is BUSY when a foreground run goes on (an admin's, or an
+    orphaned run within ``timeout``) or a process survives SIGKILL. While
+    any other foreground run goes on, orphaned runs are left alone too.
+    ``timeout`` 0 means that no orphaned run is ever ended.
+    """
+    scanner = scanner or Scanner()
+    orphans, others = split_foreground(scanner.scan(), scanner)
+    if _foreground_run(others):
+        return StopResult(BUSY)
+    ended: list[int] = []
+    busy = False
+    for orphan in orphans:
+        state = _handle_orphan(orphan, timeout, grace, scanner, watcher)
+        if state == SIGNALLED:
+            return StopResult(SIGNALLED, ended)
+        if state == _ENDED:
+            ended.append(orphan.pid)
+        busy = busy or state == BUSY
+    if busy:
+        return StopResult(BUSY, ended)
+    state = _stop_daemons(watcher, grace, log_fd, env, scanner, pid_file, systemd_dir, init_script)
+    return StopResult(state, ended)
+
+
+def _stop_daemons(
+    watcher: SignalWatcher,
+    grace: float,
+    log_fd: int,
+    env: dict[str, str],
+    scanner: Scanner,
+    pid_file: str,
+    systemd_dir: str,
+    init_script: str,
 ) -> str:
     """Stop chef-client daemons and return CLEAR, BUSY (foreground run or unkillable) or SIGNALLED."""
-    scanner = scanner or Scanner()
-    if _foreground_run(scanner.scan()):
-        return BUSY
-
     command = service_stop_command(systemd_dir, init_script, env=env)
     if command is not None:
         _stop_service(command, log_fd, env, grace)
@@ -423,6 +584,106 @@ def stop_leftovers(
         log.error("chef-client daemon pids %s survived SIGKILL; skipping this run", alive)
         return BUSY
     return CLEAR
+
+
+def split_foreground(
+    processes: list[ChefProcess], scanner: Scanner
+) -> tuple[list[ChefProcess], list[ChefProcess]]:
+    """Split the foreground runs in ``processes`` into orphaned chef-cron runs and all others.
+
+    An orphaned run carries the CHEF_CRON_RUN=1 marker and has no live
+    chef-cron runner among its ancestors. A run below an orphaned run (a
+    worker, or a chef-client that a recipe starts) is in neither list,
+    because ending the orphan's process tree ends it too.
+    """
+    foreground = [process for process in processes if process.kind == FOREGROUND]
+    marked = {process.pid for process in foreground if process.marked}
+    orphans: list[ChefProcess] = []
+    others: list[ChefProcess] = []
+    for process in foreground:
+        ancestors = scanner.ancestors(process.pid)
+        if any(scanner.is_live_runner(pid) for pid in ancestors):
+            others.append(process)
+        elif any(pid in marked for pid in ancestors):
+            continue
+        elif process.marked:
+            orphans.append(process)
+        else:
+            others.append(process)
+    return orphans, others
+
+
+def _handle_orphan(
+    orphan: ChefProcess, timeout: float, grace: float, scanner: Scanner, watcher: SignalWatcher
+) -> str:
+    """End ``orphan`` if it has run longer than ``timeout``, and return _ENDED, CLEAR, BUSY or SIGNALLED."""
+    age = scanner.age_seconds(orphan)
+    summary = "pid %d is an orphaned chef-client from an earlier chef-cron run" % orphan.pid
+    if age is None:
+        log.warning("%s, but its start time cannot be read from %s; skipping this run and leaving it alone: %s",
+                    summary, scanner.proc_root, orphan.cmdline)
+        return BUSY
+    # Whole seconds, so that the age in the log agrees with the decision.
+    elapsed = int(age)
+    if timeout <= 0:
+        log.warning("%s, running %d s, and --timeout 0 sets no limit; skipping this run and leaving it alone: %s",
+                    summary, elapsed, orphan.cmdline)
+        return BUSY
+    if elapsed <= timeout:
+        log.warning("%s, running %d s, within the %d s timeout; skipping this run and leaving it alone: %s",
+                    summary, elapsed, timeout, orphan.cmdline)
+        return BUSY
+    reason = "%s, running %d s, past the %d s timeout" % (summary, elapsed, timeout)
+    log.warning("%s; ending its process tree: %s", reason, orphan.cmdline)
+    return _end_orphan(orphan, reason, grace, scanner, watcher)
+
+
+def _end_orphan(
+    orphan: ChefProcess, reason: str, grace: float, scanner: Scanner, watcher: SignalWatcher
+) -> str:
+    """End the process tree of ``orphan`` as a timeout does, and return _ENDED, CLEAR, BUSY or SIGNALLED."""
+    tree = proctree.GroupSignaller(orphan.pid, "the orphaned chef-client",
+                                   leads_group=orphan.pgid == orphan.pid, proc_root=scanner.proc_root)
+    # The snapshot comes before the check, because a pid cannot be reused
+    # while its process lives, so a check that passes proves the snapshot is
+    # of the orphan's tree. Once the orphan exits, nothing links its children to it.
+    tree.snapshot()
+    if not scanner.same_process(orphan):
+        log.info("orphaned chef-client pid %d exited before it was signalled", orphan.pid)
+        return CLEAR
+
+    tree.signal_all(signal.SIGTERM, reason)
+    _wait_groups_gone(tree, grace, watcher)
+    if watcher.received is not None:
+        return SIGNALLED
+
+    if tree.live_groups():
+        if scanner.same_process(orphan):
+            # Commands that the orphan started since the SIGTERM.
+            tree.snapshot()
+        tree.kill_live("%s and the group is still running after the kill grace of %d s" % (reason, grace))
+        _wait_groups_gone(tree, KILL_WAIT_SECONDS, watcher)
+        if watcher.received is not None:
+            return SIGNALLED
+
+    if scanner.same_process(orphan):
+        log.error("orphaned chef-client pid %d survived SIGKILL; skipping this run", orphan.pid)
+        return BUSY
+    survivors = tree.live_groups()
+    if survivors:
+        log.error("process groups %s of orphaned chef-client pid %d survived SIGKILL",
+                  sorted(survivors), orphan.pid)
+    log.warning("orphaned chef-client pid %d has ended; going on with this run", orphan.pid)
+    return _ENDED
+
+
+def _wait_groups_gone(tree: proctree.GroupSignaller, seconds: float, watcher: SignalWatcher) -> None:
+    """Wait up to ``seconds`` for every group in ``tree`` to empty, or until the runner gets a signal."""
+    remaining_time = seconds
+    while remaining_time > 0 and tree.live_groups():
+        if watcher.wait(min(POLL_SECONDS, remaining_time)):
+            return
+        remaining_time -= POLL_SECONDS
 
 
 def _foreground_run(processes: list[ChefProcess]) -> bool:

@@ -16,6 +16,8 @@ USAGE = 64  # EX_USAGE: bad option or invalid value
 INTERNAL = 70  # EX_SOFTWARE: a bug or an unexpected error in the runner
 UNAVAILABLE = 69  # EX_UNAVAILABLE: chef-client missing or not executable
 LOG_FILE_FAILED = 73  # EX_CANTCREAT: log file cannot be opened, so chef-client was not run
+# chef-client already running: an admin's run, or the orphaned run of a killed
+# runner that is still within --timeout.
 SKIPPED = 75  # EX_TEMPFAIL: lock busy, firstboot marker or chef-client already running
 UNSAFE_PATH = 77  # EX_NOPERM: lock, log, status or marker directory is unsafe
 TIMEOUT = 124  # same as timeout(1)

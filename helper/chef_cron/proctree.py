@@ -1,4 +1,4 @@
-"""Find the process groups of a process and of its descendants in /proc.
+"""Find the process groups of a process and of its descendants in /proc, and signal them.
 
 chef-client's ``execute`` resource (mixlib-shellout, checked with Chef 18.11)
 calls setsid in every command it starts, so each command runs in its own
@@ -10,13 +10,17 @@ feed them a made-up process table.
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 from collections.abc import Iterable, Mapping
 
 PROC_ROOT = "/proc"
 # pgid 0 belongs to kernel threads and killpg(0) means "my own group";
 # pgid 1 is init's group.
 NEVER_SIGNALLED = frozenset((0, 1))
+
+log = logging.getLogger(__name__)
 
 
 class ProcessInfo:
@@ -147,3 +151,82 @@ def live_groups(table: Mapping[int, ProcessInfo], pgids: Iterable[int]) -> set[i
     """Return those of ``pgids`` that still have a member in ``table`` that is not a zombie."""
     requested = frozenset(pgids)
     return {info.pgid for info in table.values() if info.pgid in requested and info.state != "Z"}
+
+
+class GroupSignaller:
+    """Signal every process group in the tree of process ``root``, logging each signal with its reason.
+
+    ``name`` names the root in log lines, such as "chef-client".
+    ``leads_group`` states that the root leads a process group with its own
+    pid, so that group is signalled even when a snapshot misses the root.
+    """
+
+    def __init__(self, root: int, name: str, leads_group: bool, proc_root: str = PROC_ROOT) -> None:
+        self.root = root
+        self.name = name
+        self.leads_group = leads_group
+        self.proc_root = proc_root
+        # pgid -> the process that the log names for the group. Groups are
+        # only ever added: once the root exits, its children are reparented
+        # to init, and nothing links them to it any more.
+        self.groups: dict[int, str] = {}
+
+    def snapshot(self) -> None:
+        """Add the process groups of the root and of its live descendants to ``groups``.
+
+        Only the current descendants count. A daemon that the root started
+        earlier and that has left the tree (an init script's service, now a
+        child of init) is deliberately left running.
+        """
+        try:
+            table = read_table(self.proc_root)
+        except OSError as error:
+            log.error("reading the process table failed: %s. Ending only %s's process group", error, self.name)
+            table = {}
+        protected = protected_groups(table, os.getpid())
+        found = tree_groups(table, self.root, protected)
+        if self.leads_group and self.root not in found and self.root not in protected:
+            found = {self.root: ProcessInfo(self.root, 0, self.root, "", self.name), **found}
+        for pgid, info in found.items():
+            if pgid not in self.groups:
+                self.groups[pgid] = self._describe(info)
+
+    def _describe(self, info: ProcessInfo) -> str:
+        if info.pid == self.root:
+            return "%s, pid %d" % (self.name, info.pid)
+        command = read_cmdline(info.pid, self.proc_root) or "[%s]" % info.comm
+        return "a command %s runs, pid %d: %s" % (self.name, info.pid, command)
+
+    def live_groups(self) -> set[int]:
+        """Return the recorded groups that still have a member that is not a zombie."""
+        try:
+            table = read_table(self.proc_root)
+        except OSError:
+            # Without /proc, assume every group may still have members.
+            return set(self.groups)
+        return live_groups(table, self.groups)
+
+    def signal_all(self, signum: int, reason: str) -> None:
+        """Send ``signum`` to every recorded group."""
+        for pgid, description in self.groups.items():
+            self._send(pgid, description, signum, reason)
+
+    def kill_live(self, reason: str) -> None:
+        """Send SIGKILL to every recorded group that still has a live member."""
+        # NOTE: a group that emptied during the grace frees its pgid, so
+        # another group could take that id before the SIGKILL. That needs
+        # the pid counter to wrap around within the grace, and it is not checked.
+        live = self.live_groups()
+        for pgid, description in self.groups.items():
+            if pgid in live:
+                self._send(pgid, description, signal.SIGKILL, reason)
+
+    def _send(self, pgid: int, description: str, signum: int, reason: str) -> None:
+        name = signal.Signals(signum).name
+        log.warning("sending %s to process group %d (%s) because %s", name, pgid, description, reason)
+        try:
+            os.killpg(pgid, signum)
+        except ProcessLookupError:
+            pass
+        except PermissionError as error:
+            log.error("cannot send %s to process group %d: %s", name, pgid, error)

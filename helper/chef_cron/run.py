@@ -101,6 +101,7 @@ class _Run:
         self.splay_seconds = 0.0
         self.peak_rss_bytes: int | None = None
         self.marker_stale = False
+        self.ended_orphan_pids: list[int] = []
         self.lock_fd: int | None = None
         self.status_file: StatusFile | None = None
 
@@ -147,6 +148,7 @@ class _Run:
             peak_rss_bytes=self.peak_rss_bytes,
             previous_last_success=self.status_file.previous_last_success(),
             firstboot_marker_stale=self.marker_stale,
+            ended_orphan_pids=self.ended_orphan_pids,
         )
         try:
             self.status_file.write(record)
@@ -193,10 +195,11 @@ class _Run:
         from chef_cron import child, daemon
 
         env = child.build_env(os.environ, args.chef_license, dict(args.setenv))
-        state = daemon.stop_leftovers(self.watcher, args.kill_grace, self.log_fd, env)
-        if state == daemon.SIGNALLED:
+        leftovers = daemon.stop_leftovers(self.watcher, args.kill_grace, self.log_fd, env, timeout=args.timeout)
+        self.ended_orphan_pids = leftovers.ended_orphans
+        if leftovers.state == daemon.SIGNALLED:
             return self._signalled()
-        if state == daemon.BUSY:
+        if leftovers.state == daemon.BUSY:
             return RunResult(exitcodes.SKIPPED, "skipped_busy")
 
         child.check_executable(args.chef_client)

@@ -136,11 +136,14 @@ def build_record(
     previous_last_success: float | None,
     firstboot_marker_stale: bool,
     error: str | None = None,
+    ended_orphan_pids: list[int] | None = None,
 ) -> dict[str, Any]:
     """Return the status record of one run. Times are epoch seconds.
 
-    The ``error`` field is present only when ``error`` is given: the message
-    of a run that failed before it could write its log.
+    ``ended_orphan_pids`` lists the orphaned chef-client runs of earlier,
+    killed runners whose process trees this run ended because they were
+    past the timeout. The ``error`` field is present only when ``error`` is
+    given: the message of a run that failed before it could write its log.
     """
     last_success = end if outcome == "success" else previous_last_success
     record = {
@@ -155,6 +158,7 @@ def build_record(
         "peak_rss_bytes": peak_rss_bytes,
         "last_success": None if last_success is None else round(last_success, 3),
         "firstboot_marker_stale": firstboot_marker_stale,
+        "ended_orphan_pids": list(ended_orphan_pids or ()),
     }
     if error is not None:
         record["error"] = error
@@ -188,6 +192,9 @@ def to_prometheus(record: dict[str, Any]) -> str:
     gauge("chef_cron_firstboot_marker_stale",
           "1 if the last run found a firstboot marker older than the current boot.",
           int(record["firstboot_marker_stale"]))
+    gauge("chef_cron_ended_orphans",
+          "Orphaned chef-client runs of earlier chef-cron runs that the last run ended after they passed the timeout.",
+          len(record.get("ended_orphan_pids", ())))
     lines.append("# HELP chef_cron_last_run_outcome Outcome of the last chef-cron run (1 for the current outcome).")
     lines.append("# TYPE chef_cron_last_run_outcome gauge")
     for outcome in OUTCOMES:

@@ -189,6 +189,32 @@ class Sandbox:
         return self.log.read_text() if self.log.exists() else ""
 
 
+# Forks a child that leads a new session, as the runner starts chef-client,
+# and exits at once, so that the child is reparented to init like the
+# chef-client of a runner killed by SIGKILL. It prints the child's pid.
+ORPHAN_LAUNCHER = r'''
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    try:
+        os.execv(sys.argv[1], sys.argv[1:])
+    finally:
+        os._exit(127)
+print(pid)
+'''
+
+
+def start_orphan(executable: Path, arguments: Sequence[str], env: dict[str, str]) -> int:
+    """Start ``executable`` with ``arguments`` and ``env`` as a child of init, and return its pid."""
+    result = subprocess.run([sys.executable, "-c", ORPHAN_LAUNCHER, str(executable), *arguments],
+                            env=env, capture_output=True, text=True, timeout=30, check=True)
+    return int(result.stdout)
+
+
 def process_exists(pid: int) -> bool:
     """Return True if ``pid`` exists and is not a zombie."""
     try:

@@ -61,35 +61,64 @@ OTHER_NAMESPACE = "pid:[4026532999]"
 SELF_PID = 100
 
 
+UPTIME = 10000.0
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def started_ago(seconds: float) -> int:
+    """Return the /proc/PID/stat start time of a process that started ``seconds`` before UPTIME."""
+    return round((UPTIME - seconds) * TICKS_PER_SECOND)
+
+
 class FakeProc:
     """A /proc tree with only the entries that daemon.Scanner reads."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        (root / "uptime").write_text("%.2f 50000.00\n" % UPTIME)
         self.add(1, "/usr/lib/systemd/systemd", ["/sbin/init"], ppid=0, pgid=1)
         self.add(50, "/usr/sbin/cron", ["/usr/sbin/CRON", "-f"], ppid=1, pgid=50)
         self.add(SELF_PID, "/usr/bin/python3.11", ["/usr/bin/python3", "-I", "/usr/local/sbin/chef-cron", "run"],
                  ppid=50, pgid=SELF_PID)
 
     def add(self, pid: int, exe: str, argv: list[str], ppid: int = 1, pgid: int | None = None,
-            state: str = "S", namespace: str = NAMESPACE, uids: tuple[int, int] = (0, 0)) -> None:
+            state: str = "S", namespace: str = NAMESPACE, uids: tuple[int, int] = (0, 0),
+            environ: dict[str, str] | None = None, start_ticks: int | None = None) -> None:
         directory = self.root / str(pid)
         (directory / "ns").mkdir(parents=True)
         (directory / "exe").symlink_to(exe)
         (directory / "ns" / "pid").symlink_to(namespace)
         (directory / "cmdline").write_bytes(b"\0".join(word.encode() for word in argv) + b"\0")
+        if environ is not None:
+            (directory / "environ").write_bytes(
+                b"".join(("%s=%s" % item).encode() + b"\0" for item in environ.items()))
         pgid = pid if pgid is None else pgid
-        (directory / "stat").write_text("%d (%s) %s %d %d %d 0 -1\n" % (pid, "a (b) c", state, ppid, pgid, pgid))
+        stat = "%d (%s) %s %d %d %d 0 -1" % (pid, "a (b) c", state, ppid, pgid, pgid)
+        if start_ticks is not None:
+            # Fields 9 to 21 (flags to itrealvalue), then field 22, the start time.
+            stat += " 0" * 13 + " %d" % start_ticks
+        (directory / "stat").write_text(stat + "\n")
         real, effective = uids
         (directory / "status").write_text("Name:\tchef-client\nUid:\t%d\t%d\t%d\t%d\n"
                                           % (real, effective, effective, effective))
 
+    def scanner(self) -> daemon.Scanner:
+        return daemon.Scanner(str(self.root), SELF_PID, runner_names=frozenset(("chef-cron",)))
+
     def scan(self) -> dict[int, str]:
-        scanner = daemon.Scanner(str(self.root), SELF_PID)
-        return {process.pid: process.kind for process in scanner.scan()}
+        return {process.pid: process.kind for process in self.scanner().scan()}
+
+    def split(self) -> tuple[list[int], list[int]]:
+        """Return the pids of the orphaned runs and of the other foreground runs."""
+        scanner = self.scanner()
+        orphans, others = daemon.split_foreground(scanner.scan(), scanner)
+        return [process.pid for process in orphans], [process.pid for process in others]
 
 
 DAEMON_ARGV = [OMNIBUS_RUBY, "--disable-gems", OMNIBUS_CHEF, "-d", "-i", "1800"]
+ONCE_ARGV = [OMNIBUS_RUBY, OMNIBUS_CHEF, "--once"]
+RUNNER_ARGV = ["/usr/bin/python3", "-I", "/usr/local/sbin/chef-cron", "run", "--timeout", "3600"]
+MARKER = {"HOME": "/root", "CHEF_CRON_RUN": "1"}
 
 
 @pytest.fixture
@@ -188,6 +217,180 @@ def test_scan_skips_unreadable_namespace(proc: FakeProc) -> None:
     assert proc.scan() == {}
 
 
+@pytest.mark.parametrize(("environ", "expected"), [
+    (MARKER, True),
+    ({"CHEF_CRON_RUN": "0"}, False),
+    ({"CHEF_CRON_RUN": "1 "}, False),
+    ({"OTHER": "CHEF_CRON_RUN=1"}, False),
+    ({}, False),
+])
+def test_scan_reads_marker(proc: FakeProc, environ: dict[str, str], expected: bool) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=environ)
+    assert proc.scanner().scan()[0].marked is expected
+
+
+def test_scan_unreadable_environ_unmarked(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV)
+    assert proc.scanner().scan()[0].marked is False
+
+
+def test_scan_reads_start_ticks(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, start_ticks=123456)
+    assert proc.scanner().scan()[0].start_ticks == 123456
+
+
+def test_scan_short_stat_no_start_ticks(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV)
+    assert proc.scanner().scan()[0].start_ticks is None
+
+
+def test_age_seconds_from_start_ticks(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, start_ticks=started_ago(4000))
+    scanner = proc.scanner()
+    assert scanner.age_seconds(scanner.scan()[0]) == pytest.approx(4000, abs=0.1)
+
+
+def test_age_seconds_without_uptime(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, start_ticks=started_ago(4000))
+    (proc.root / "uptime").unlink()
+    scanner = proc.scanner()
+    assert scanner.age_seconds(scanner.scan()[0]) is None
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (RUNNER_ARGV, True),
+    (["/usr/local/sbin/chef-cron", "run"], True),
+    (["/usr/bin/python3", "-m", "chef_cron", "run", "--timeout", "60"], True),
+    (["/usr/bin/python3", "-I", "/usr/local/sbin/chef-cron", "status", "--max-age", "7200"], False),
+    (["/usr/bin/python3", "-I", "/usr/local/sbin/other", "run"], False),
+    (["/usr/bin/vim", "/usr/local/sbin/chef-cron"], False),
+    (["chef_cron", "run"], False),
+    ([], False),
+])
+def test_is_runner_command_table(argv: list[str], expected: bool) -> None:
+    assert daemon.is_runner_command(argv) is expected
+
+
+def test_is_runner_command_other_name() -> None:
+    argv = ["/usr/bin/python3", "-I", "/opt/bin/chef-runner", "run"]
+    assert daemon.is_runner_command(argv, frozenset(("chef-cron", "chef-runner"))) is True
+
+
+def test_ancestors_up_to_init(proc: FakeProc) -> None:
+    proc.add(300, "/usr/bin/dash", ["/bin/sh", "-c", "x"], ppid=50)
+    proc.add(301, OMNIBUS_RUBY, ONCE_ARGV, ppid=300)
+    assert proc.scanner().ancestors(301) == [300, 50, 1]
+
+
+def test_ancestors_stops_at_cycle(proc: FakeProc) -> None:
+    proc.add(300, "/usr/bin/dash", ["/bin/sh"], ppid=301)
+    proc.add(301, OMNIBUS_RUBY, ONCE_ARGV, ppid=300)
+    assert proc.scanner().ancestors(301) == [300]
+
+
+def test_split_orphan_of_init(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER)
+    assert proc.split() == ([200], [])
+
+
+def test_split_child_of_live_runner(proc: FakeProc) -> None:
+    proc.add(300, "/usr/bin/python3.11", RUNNER_ARGV, ppid=50)
+    proc.add(301, OMNIBUS_RUBY, ONCE_ARGV, ppid=300, environ=MARKER)
+    assert proc.split() == ([], [301])
+
+
+def test_split_child_of_zombie_runner(proc: FakeProc) -> None:
+    proc.add(300, "/usr/bin/python3.11", RUNNER_ARGV, ppid=50, state="Z")
+    proc.add(301, OMNIBUS_RUBY, ONCE_ARGV, ppid=300, environ=MARKER)
+    assert proc.split() == ([301], [])
+
+
+def test_split_runner_is_init(tmp_path: Path) -> None:
+    # A container whose PID 1 is the runner itself.
+    proc = FakeProc(tmp_path)
+    (tmp_path / "1" / "cmdline").write_bytes(b"\0".join(word.encode() for word in RUNNER_ARGV) + b"\0")
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER)
+    assert proc.split() == ([], [200])
+
+
+def test_split_below_live_runner_further_up(proc: FakeProc) -> None:
+    # A recipe runs chef-client through a shell: the runner is the grandparent.
+    proc.add(300, "/usr/bin/python3.11", RUNNER_ARGV, ppid=50)
+    proc.add(301, OMNIBUS_RUBY, ONCE_ARGV, ppid=300, environ=MARKER)
+    proc.add(302, "/usr/bin/dash", ["/bin/sh", "-c", "chef-client -z"], ppid=301, pgid=302)
+    proc.add(303, OMNIBUS_RUBY, [OMNIBUS_RUBY, OMNIBUS_CHEF, "-z"], ppid=302, pgid=302, environ=MARKER)
+    assert proc.split() == ([], [301, 303])
+
+
+def test_split_parent_not_a_run(proc: FakeProc) -> None:
+    proc.add(300, "/usr/bin/python3.11", ["/usr/bin/python3", "/usr/local/sbin/chef-cron", "status"], ppid=50)
+    proc.add(301, OMNIBUS_RUBY, ONCE_ARGV, ppid=300, environ=MARKER)
+    assert proc.split() == ([301], [])
+
+
+def test_split_admin_run_unmarked(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ={"HOME": "/root"})
+    assert proc.split() == ([], [200])
+
+
+@pytest.mark.parametrize("environ", [MARKER, {"HOME": "/root"}])
+def test_split_run_below_orphan_left_out(proc: FakeProc, environ: dict[str, str]) -> None:
+    # Ending the orphan's tree ends the chef-client below it too.
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER)
+    proc.add(201, OMNIBUS_RUBY, ["chef-client worker: ppid=200;start=10:00:00;"], ppid=200, pgid=200,
+             environ=environ)
+    proc.add(202, OMNIBUS_RUBY, [OMNIBUS_RUBY, OMNIBUS_CHEF, "-z"], ppid=200, pgid=202, environ=environ)
+    assert proc.split() == ([200], [])
+
+
+def test_split_ignores_daemons(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV, environ=MARKER)
+    assert proc.split() == ([], [])
+
+
+def test_split_ignores_non_root(proc: FakeProc) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER, uids=(1000, 1000))
+    assert proc.split() == ([], [])
+
+
+def _handle(proc: FakeProc, timeout: float, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
+    scanner = proc.scanner()
+    orphan = scanner.scan()[0]
+    with caplog.at_level(logging.WARNING, logger="chef_cron.daemon"), SignalWatcher() as watcher:
+        state = daemon._handle_orphan(orphan, timeout, 1, scanner, watcher)
+    return state, caplog.records[-1].getMessage()
+
+
+def test_handle_orphan_within_timeout(proc: FakeProc, caplog: pytest.LogCaptureFixture) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER, start_ticks=started_ago(3000.5))
+    state, message = _handle(proc, 3600, caplog)
+    assert state == daemon.BUSY
+    assert message == ("pid 200 is an orphaned chef-client from an earlier chef-cron run, running 3000 s, "
+                       "within the 3600 s timeout; skipping this run and leaving it alone: "
+                       "%s %s --once" % (OMNIBUS_RUBY, OMNIBUS_CHEF))
+
+
+def test_handle_orphan_at_timeout_is_within(proc: FakeProc, caplog: pytest.LogCaptureFixture) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER, start_ticks=started_ago(3600.5))
+    state, message = _handle(proc, 3600, caplog)
+    assert state == daemon.BUSY
+    assert "running 3600 s, within the 3600 s timeout" in message
+
+
+def test_handle_orphan_no_timeout(proc: FakeProc, caplog: pytest.LogCaptureFixture) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER, start_ticks=started_ago(90000))
+    state, message = _handle(proc, 0, caplog)
+    assert state == daemon.BUSY
+    assert "running 90000 s, and --timeout 0 sets no limit; skipping this run" in message
+
+
+def test_handle_orphan_unknown_age(proc: FakeProc, caplog: pytest.LogCaptureFixture) -> None:
+    proc.add(200, OMNIBUS_RUBY, ONCE_ARGV, environ=MARKER)
+    state, message = _handle(proc, 3600, caplog)
+    assert state == daemon.BUSY
+    assert "its start time cannot be read" in message
+
+
 @pytest.mark.parametrize(("content", "expected"), [("1234\n", 1234), ("", None), ("abc", None)])
 def test_read_pid_file_table(tmp_path: Path, content: str, expected: int | None) -> None:
     path = tmp_path / "client.pid"
@@ -244,7 +447,7 @@ def processes(tmp_path: Path):
 
 def _stop(log_fd: int = 2, grace: float = 5, **kwargs: object) -> str:
     with SignalWatcher() as watcher:
-        return daemon.stop_leftovers(watcher, grace, log_fd, {"PATH": "/usr/bin:/bin"}, **kwargs)
+        return daemon.stop_leftovers(watcher, grace, log_fd, {"PATH": "/usr/bin:/bin"}, **kwargs).state
 
 
 @pytest.mark.container
@@ -333,7 +536,7 @@ def test_stop_leftovers_spares_own_parent(tmp_path: Path, processes: fakes.Proce
         "from chef_cron import daemon\n"
         "from chef_cron.signals import SignalWatcher\n"
         "with SignalWatcher() as watcher:\n"
-        "    print(daemon.stop_leftovers(watcher, 2, 2, {}))\n" % str(Path(__file__).resolve().parents[1])
+        "    print(daemon.stop_leftovers(watcher, 2, 2, {}).state)\n" % str(Path(__file__).resolve().parents[1])
     )
     script = tmp_path / "opt" / "chef-client"
     script.parent.mkdir()

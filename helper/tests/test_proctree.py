@@ -146,3 +146,34 @@ def test_read_cmdline_joins_words(tmp_path: Path) -> None:
 
 def test_read_cmdline_missing(tmp_path: Path) -> None:
     assert proctree.read_cmdline(700, str(tmp_path)) == ""
+
+
+def test_group_signaller_snapshot_describes_groups(tmp_path: Path) -> None:
+    _fake_proc(tmp_path, CHEF, "600 (ruby) S 1 600 600 0 -1", b"ruby\x00chef-client\x00--once\x00")
+    _fake_proc(tmp_path, 700, "700 (sleep) S 600 700 700 0 -1", b"sleep\x00600\x00")
+    tree = proctree.GroupSignaller(CHEF, "the orphaned chef-client", leads_group=True, proc_root=str(tmp_path))
+    tree.snapshot()
+    assert tree.groups == {
+        CHEF: "the orphaned chef-client, pid 600",
+        700: "a command the orphaned chef-client runs, pid 700: sleep 600",
+    }
+
+
+def test_group_signaller_keeps_groups_after_root_exits(tmp_path: Path) -> None:
+    _fake_proc(tmp_path, CHEF, "600 (ruby) S 1 600 600 0 -1")
+    _fake_proc(tmp_path, 700, "700 (sleep) S 600 700 700 0 -1")
+    tree = proctree.GroupSignaller(CHEF, "chef-client", leads_group=True, proc_root=str(tmp_path))
+    tree.snapshot()
+    # chef-client exits and its command is reparented to init.
+    (tmp_path / "600" / "stat").unlink()
+    (tmp_path / "700" / "stat").write_text("700 (sleep) S 1 700 700 0 -1")
+    tree.snapshot()
+    assert sorted(tree.groups) == [CHEF, 700]
+    assert tree.live_groups() == {700}
+
+
+@pytest.mark.parametrize(("leads_group", "expected"), [(True, [CHEF]), (False, [])])
+def test_group_signaller_root_missing_from_table(tmp_path: Path, leads_group: bool, expected: list[int]) -> None:
+    tree = proctree.GroupSignaller(CHEF, "chef-client", leads_group=leads_group, proc_root=str(tmp_path))
+    tree.snapshot()
+    assert sorted(tree.groups) == expected

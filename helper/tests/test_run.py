@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -307,6 +308,140 @@ def test_run_after_killed_runner_not_blocked(sandbox: fakes.Sandbox) -> None:
         assert len(sandbox.events("start")) == 2
     finally:
         for event in sandbox.events("start"):
+            fakes.kill_quietly(event["pid"])
+        processes.close()
+
+
+ORPHAN_ENV = {"PATH": "/usr/bin:/bin", "CHEF_CRON_RUN": "1"}
+# Long enough that an orphan started now is past a --timeout of 1 s in whole seconds.
+ORPHAN_AGE_SECONDS = 2.3
+
+
+def _start_orphan(sandbox: fakes.Sandbox, env: dict[str, str], *chef_args: str) -> tuple[int, int]:
+    """Start the ruby-named fake as a child of init with a setsid command, and return both pids."""
+    pid = fakes.start_orphan(sandbox.chef_client, ["--once", "--sleep", "600", "--setsid-child", "600",
+                                                   *chef_args], env)
+    _wait_for(lambda: [event for event in sandbox.events("start") if event["pid"] == pid])
+    command = [event for event in sandbox.events("setsid_child") if event["ppid"] == pid][0]["pid"]
+    return pid, command
+
+
+def test_run_ends_orphan_past_timeout(sandbox: fakes.Sandbox) -> None:
+    processes = fakes.Processes(sandbox.root)
+    _ruby_chef_client(sandbox, processes)
+    orphan, command = _start_orphan(sandbox, ORPHAN_ENV, "--ignore-term")
+    try:
+        time.sleep(ORPHAN_AGE_SECONDS)
+        result = sandbox.run("--timeout", "1", "--kill-grace", "1")
+        assert (result.returncode, result.stderr) == (0, ""), sandbox.log_text()
+        assert fakes.wait_gone(orphan)
+        assert fakes.wait_gone(command)
+        assert len(sandbox.events("start")) == 2
+    finally:
+        fakes.kill_quietly(orphan)
+        fakes.kill_quietly(command)
+        processes.close()
+
+
+def test_run_ended_orphan_logged(sandbox: fakes.Sandbox) -> None:
+    processes = fakes.Processes(sandbox.root)
+    _ruby_chef_client(sandbox, processes)
+    orphan, command = _start_orphan(sandbox, ORPHAN_ENV, "--ignore-term")
+    try:
+        time.sleep(ORPHAN_AGE_SECONDS)
+        sandbox.run("--timeout", "1", "--kill-grace", "1")
+        text = sandbox.log_text()
+        reason = re.search(r"pid %d is an orphaned chef-client from an earlier chef-cron run, "
+                           r"running \d+ s, past the 1 s timeout" % orphan, text)
+        assert reason is not None, text
+        assert ("sending SIGTERM to process group %d (a command the orphaned chef-client runs, pid %d: "
+                "sleep 600) because %s" % (command, command, reason.group(0))) in text
+        assert ("sending SIGKILL to process group %d (the orphaned chef-client, pid %d) because %s "
+                "and the group is still running after the kill grace of 1 s"
+                % (orphan, orphan, reason.group(0))) in text
+        assert "orphaned chef-client pid %d has ended; going on with this run" % orphan in text
+    finally:
+        fakes.kill_quietly(orphan)
+        fakes.kill_quietly(command)
+        processes.close()
+
+
+def test_run_ended_orphan_status(sandbox: fakes.Sandbox) -> None:
+    processes = fakes.Processes(sandbox.root)
+    _ruby_chef_client(sandbox, processes)
+    orphan, command = _start_orphan(sandbox, ORPHAN_ENV)
+    try:
+        time.sleep(ORPHAN_AGE_SECONDS)
+        sandbox.run("--timeout", "1", "--kill-grace", "1")
+        record = sandbox.status_record()
+        assert record["outcome"] == "success"
+        assert record["ended_orphan_pids"] == [orphan]
+    finally:
+        fakes.kill_quietly(orphan)
+        fakes.kill_quietly(command)
+        processes.close()
+
+
+def test_run_orphan_within_timeout_skips(sandbox: fakes.Sandbox) -> None:
+    processes = fakes.Processes(sandbox.root)
+    _ruby_chef_client(sandbox, processes)
+    orphan, command = _start_orphan(sandbox, ORPHAN_ENV)
+    try:
+        time.sleep(ORPHAN_AGE_SECONDS)
+        result = sandbox.run("--timeout", "3600", "--kill-grace", "1")
+        assert (result.returncode, result.stderr) == (75, "")
+        assert fakes.process_exists(orphan)
+        assert fakes.process_exists(command)
+        assert sandbox.status_record()["outcome"] == "skipped_busy"
+        assert sandbox.status_record()["ended_orphan_pids"] == []
+        assert re.search(r"pid %d is an orphaned chef-client from an earlier chef-cron run, running \d+ s, "
+                         r"within the 3600 s timeout; skipping this run" % orphan, sandbox.log_text())
+        assert "sending SIG" not in sandbox.log_text()
+    finally:
+        fakes.kill_quietly(orphan)
+        fakes.kill_quietly(command)
+        processes.close()
+
+
+def test_run_unmarked_chef_not_signalled(sandbox: fakes.Sandbox) -> None:
+    # An admin's chef-client, without the marker. It does not ignore SIGTERM,
+    # so it would be gone had the runner signalled it.
+    processes = fakes.Processes(sandbox.root)
+    _ruby_chef_client(sandbox, processes)
+    admin, command = _start_orphan(sandbox, {"PATH": "/usr/bin:/bin"})
+    try:
+        time.sleep(ORPHAN_AGE_SECONDS)
+        result = sandbox.run("--timeout", "1", "--kill-grace", "1")
+        assert (result.returncode, result.stderr) == (75, "")
+        assert fakes.process_exists(admin)
+        assert fakes.process_exists(command)
+        assert "chef-client is already running in the foreground as pid %d" % admin in sandbox.log_text()
+        assert "sending SIG" not in sandbox.log_text()
+    finally:
+        fakes.kill_quietly(admin)
+        fakes.kill_quietly(command)
+        processes.close()
+
+
+def test_run_spares_chef_of_live_runner(sandbox: fakes.Sandbox, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Another runner with its own lock file runs a marked chef-client that is
+    # older than this run's --timeout. Its runner is alive, so it is no orphan.
+    other = fakes.Sandbox(tmp_path_factory.mktemp("other"), sandbox.zipapp)
+    processes = fakes.Processes(other.root)
+    _ruby_chef_client(other, processes)
+    runner = other.start("--timeout", "600", chef_args=["--sleep", "600"])
+    try:
+        _wait_for(lambda: other.events("start"))
+        chef = other.events("start")[0]["pid"]
+        time.sleep(ORPHAN_AGE_SECONDS)
+        result = sandbox.run("--timeout", "1", "--kill-grace", "1")
+        assert (result.returncode, result.stderr) == (75, "")
+        assert fakes.process_exists(chef)
+        assert "sending SIG" not in sandbox.log_text()
+    finally:
+        runner.terminate()
+        runner.communicate(timeout=60)
+        for event in other.events("start"):
             fakes.kill_quietly(event["pid"])
         processes.close()
 

@@ -22,12 +22,20 @@ def _record(outcome: str = "success", previous: float | None = None, **overrides
 
 
 FIELDS = ["start", "start_epoch", "end", "end_epoch", "duration_seconds", "exit_code", "outcome",
-          "splay_seconds", "peak_rss_bytes", "last_success", "firstboot_marker_stale"]
+          "splay_seconds", "peak_rss_bytes", "last_success", "firstboot_marker_stale", "ended_orphan_pids"]
 
 
 @pytest.mark.parametrize("field", FIELDS)
 def test_build_record_has_field(field: str) -> None:
     assert field in _record()
+
+
+def test_build_record_no_orphans_empty_list() -> None:
+    assert _record()["ended_orphan_pids"] == []
+
+
+def test_build_record_ended_orphans() -> None:
+    assert _record(ended_orphan_pids=[4321])["ended_orphan_pids"] == [4321]
 
 
 def test_build_record_iso_end() -> None:
@@ -111,12 +119,18 @@ def test_status_dir_writable_unsafe(tmp_path: Path) -> None:
     "chef_cron_peak_rss_bytes 128974848",
     "chef_cron_splay_seconds 1.5",
     "chef_cron_firstboot_marker_stale 0",
+    "chef_cron_ended_orphans 0",
     'chef_cron_last_run_outcome{outcome="success"} 1',
     'chef_cron_last_run_outcome{outcome="failed"} 0',
     "# TYPE chef_cron_last_run_exit_code gauge",
 ])
 def test_to_prometheus_line(line: str) -> None:
     assert line in status.to_prometheus(_record()).splitlines()
+
+
+def test_to_prometheus_counts_ended_orphans() -> None:
+    text = status.to_prometheus(_record(ended_orphan_pids=[4321, 4400]))
+    assert "chef_cron_ended_orphans 2" in text.splitlines()
 
 
 def test_to_prometheus_omits_missing_rss() -> None:

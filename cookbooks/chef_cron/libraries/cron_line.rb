@@ -11,9 +11,9 @@ module ChefCron
     # Environment variable names that cron and the runner both accept.
     ENV_NAME = /\A[A-Za-z_][A-Za-z0-9_]*\z/.freeze
 
-    # Search path for cron and for chef-client. It includes the sbin
-    # directories because chef-client's providers call service, useradd and
-    # similar tools by name.
+    # Search path of the cron file. It includes the sbin directories, as the
+    # runner's own fixed PATH for chef-client does, because chef-client's
+    # providers call service, useradd and similar tools by name.
     DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'.freeze
 
     module_function
@@ -30,6 +30,11 @@ module ChefCron
 
     # logrotate reads its file names unquoted and expands globs in them, so
     # the log file is limited to characters that mean nothing to it.
+    # The runner runs chef-client --once itself and rejects these options.
+    def daemon_option?(option)
+      %w(-d --daemonize -i --interval).include?(option) || option.start_with?('--daemonize=', '--interval=')
+    end
+
     def plain_path?(text)
       text.match?(%r{\A/[A-Za-z0-9._/-]+\z})
     end

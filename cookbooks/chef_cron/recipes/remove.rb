@@ -2,8 +2,9 @@
 # Cookbook:: chef_cron
 # Recipe:: remove
 #
-# Takes chef_cron off a node: deletes the cron entry, the runner and the
-# logrotate config that the default recipe wrote. The logs and the status
+# Takes chef_cron off a node: deletes the cron entry, the runner, the
+# logrotate config and the node_exporter metrics file that the default
+# recipe wrote. The logs and the status
 # file stay. The chef-client daemon stays disabled; start it yourself if the
 # node should go back to it.
 
@@ -11,5 +12,6 @@ settings = node['chef_cron']
 
 chef_cron settings['job_name'] do
   runner_path settings['runner_path']
+  textfile_dir settings['textfile_dir']
   action :remove
 end

@@ -115,7 +115,14 @@ property :accept_chef_license, [true, false],
 
 property :chef_client_options, Array,
          default: [],
-         callbacks: { 'must contain only strings, each on one line' => ->(v) { v.all? { |option| option.is_a?(String) && ChefCron::CronLine.one_line?(option) } } },
+         callbacks: {
+           'must contain only strings, each on one line' => lambda { |v|
+             v.all? { |option| option.is_a?(String) && ChefCron::CronLine.one_line?(option) }
+           },
+           'must not make chef-client a daemon (-d, --daemonize, -i, --interval)' => lambda { |v|
+             v.none? { |option| ChefCron::CronLine.daemon_option?(option) }
+           },
+         },
          description: 'Extra chef-client arguments, one array element each.'
 
 property :environment, Hash,
@@ -124,8 +131,10 @@ property :environment, Hash,
            'must map variable names to strings, each on one line' => lambda { |v|
              v.all? { |k, val| k.to_s.match?(ChefCron::CronLine::ENV_NAME) && val.is_a?(String) && ChefCron::CronLine.one_line?(val) }
            },
+           'must not set PATH or HOME, which the runner fixes' => ->(v) { (v.keys.map(&:to_s) & %w(PATH HOME)).empty? },
          },
-         description: 'Environment variables for chef-client, such as http_proxy. The runner passes ' \
+         description: 'Environment variables for chef-client, such as http_proxy. Local users can read them ' \
+                      'in the cron file and the process list, so keep secrets in client.rb. The runner passes ' \
                       'only these, PATH and the locale, because it scrubs the rest.'
 
 property :path, String,
@@ -210,6 +219,10 @@ action :add do
   # Everything that goes into the cron file is computed first: in unified
   # mode each resource below converges as soon as it is declared, so an
   # error found later would leave the node half changed.
+  if new_resource.splay >= new_resource.interval * 60
+    raise ArgumentError, "chef_cron: splay #{new_resource.splay} is invalid for interval #{new_resource.interval}. " \
+                         "Use fewer seconds than the interval has (#{new_resource.interval * 60}), or runs would skip each other"
+  end
   schedule = self.schedule
   command = ChefCron::CronLine.command(cron_settings(schedule))
   Chef::Log.info("chef_cron: #{new_resource.schedule_key} runs at minute #{schedule[:minute]} " \
@@ -217,19 +230,22 @@ action :add do
 
   package %w(python3 cron)
 
-  directory ::File.dirname(new_resource.status_file) do
-    mode '0755'
-  end
-
-  # The lock lives in a root-only directory, so no other user can create,
-  # replace or hold it.
-  directory ::File.dirname(new_resource.lock_file) do
-    mode '0700'
-    recursive true
-  end
-
-  directory ::File.dirname(new_resource.log_file) do
-    mode '0750'
+  # Each directory gets its mode only when this resource creates it. A path
+  # such as /tmp/status.json must never chmod a directory that other
+  # software shares; the runner refuses a lock, log or status directory that
+  # other users can write to, so such a setting fails loudly at run time.
+  # The lock directory is made root-only, so no other user can create,
+  # replace or hold the lock.
+  {
+    ::File.dirname(new_resource.status_file) => '0755',
+    ::File.dirname(new_resource.lock_file) => '0700',
+    ::File.dirname(new_resource.log_file) => '0750',
+  }.each do |path, dir_mode|
+    directory path do
+      mode dir_mode
+      recursive true
+      not_if { ::File.exist?(path) }
+    end
   end
 
   cookbook_file new_resource.runner_path do
@@ -295,5 +311,12 @@ action :remove do
 
   file new_resource.runner_path do
     action :delete
+  end
+
+  # node_exporter would go on exporting the last figures forever.
+  if new_resource.textfile_dir
+    file ::File.join(new_resource.textfile_dir, 'chef_cron.prom') do
+      action :delete
+    end
   end
 end

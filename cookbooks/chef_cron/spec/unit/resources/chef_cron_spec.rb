@@ -11,10 +11,21 @@ describe 'chef_cron' do
 
   let(:cron_file) { '/etc/cron.d/chef_cron' }
 
+  # The directory resources look at the machine that runs the spec, so the
+  # answer is fixed here.
+  def stub_existing_paths(existing)
+    allow(File).to receive(:exist?).and_call_original
+    %w(/var/lib/chef_cron /var/lib/chef_cron/lock /var/log/chef_cron /var/log /tmp).each do |path|
+      allow(File).to receive(:exist?).with(path).and_return(existing.include?(path))
+    end
+  end
+
   context 'with action :add and no properties' do
     recipe do
       chef_cron 'chef_cron'
     end
+
+    before { stub_existing_paths([]) }
 
     let(:expected) { ChefCron::Schedule.compute(chef_run.node.name, interval: 30) }
 
@@ -42,6 +53,46 @@ describe 'chef_cron' do
     it 'leaves the chef-client service alone when it is not installed' do
       expect(chef_run).not_to stop_service('chef-client')
     end
+  end
+
+  context 'with log and status files in shared directories' do
+    recipe do
+      chef_cron 'chef_cron' do
+        log_file '/var/log/chef-cron.log'
+        status_file '/tmp/chef-cron-status.json'
+      end
+    end
+
+    before { stub_existing_paths(%w(/var/log /tmp)) }
+
+    it 'leaves the mode of an existing directory alone' do
+      expect(chef_run).not_to create_directory('/var/log')
+      expect(chef_run).not_to create_directory('/tmp')
+    end
+  end
+
+  context 'with a splay as long as the interval' do
+    recipe do
+      chef_cron 'chef_cron' do
+        interval 1
+        splay 60
+      end
+    end
+
+    it 'fails before anything changes' do
+      expect { chef_run }.to raise_error(ArgumentError, /splay 60 is invalid for interval 1/)
+    end
+  end
+
+  context 'with action :remove and a textfile directory' do
+    recipe do
+      chef_cron 'chef_cron' do
+        textfile_dir '/var/lib/node-exporter'
+        action :remove
+      end
+    end
+
+    it { is_expected.to delete_file('/var/lib/node-exporter/chef_cron.prom') }
   end
 
   context 'with action :add and a chef-client service installed' do
@@ -173,6 +224,9 @@ describe 'chef_cron' do
     [:chef_client_options, ["-o\nrecipe[x]"]],
     [:environment, { 'BAD NAME' => 'x' }],
     [:environment, { 'http_proxy' => "a\nb" }],
+    [:environment, { 'PATH' => '/opt/evil' }],
+    [:chef_client_options, ['--daemonize']],
+    [:chef_client_options, ['--interval=1800']],
     [:mailto, "root\n* * * * * root evil"],
     [:path, "/bin\n* * * * * root evil"],
     [:schedule_key, "web-01\n* * * * * root evil"],
