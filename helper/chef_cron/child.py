@@ -92,9 +92,10 @@ def run(
     signals.signal_for_chef), and SIGKILL after ``grace`` seconds if any
     member is left.
 
-    chef-client's environment gets CHEF_CRON_RUN=1, which marks it as
-    started by chef-cron (see daemon), and SIGTERM as its parent-death
-    signal, so that it cannot outlive a runner killed by SIGKILL.
+    chef-client's environment gets CHEF_CRON_RUN=1, which daemon.py reads
+    from /proc/PID/environ to find a run whose runner died. chef-client gets
+    SIGINT as its parent-death signal, so that it cannot outlive a runner
+    killed by SIGKILL (see _parent_death_signal).
     """
     import subprocess
 
@@ -254,8 +255,12 @@ class _Supervisor:
 
 
 def _parent_death_signal(runner_pid: int) -> Callable[[], None]:
-    """Return a preexec_fn that makes the kernel send SIGTERM to chef-client when the runner dies.
+    """Return a preexec_fn that makes the kernel send SIGINT to chef-client when the runner dies.
 
+    The signal is SIGINT and not SIGTERM because chef-client 18 only logs
+    "SIGTERM received during converge, finishing converge" and goes on,
+    while SIGINT stops it at once. Without a live runner no timeout or
+    SIGKILL would follow, so a SIGTERM could leave the converge unbounded.
     The runner is single-threaded, which preexec_fn needs and which the
     parent-death signal needs too: the kernel sends it when the thread that
     forked the child exits. Only chef-client gets the signal, not the
@@ -272,11 +277,11 @@ def _parent_death_signal(runner_pid: int) -> Callable[[], None]:
 
     def set_signal() -> None:
         if prctl is not None:
-            prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
         # The runner may have died between fork and prctl, and then no
         # signal will ever come: the child has been reparented already.
         if os.getppid() != runner_pid:
-            os._exit(exitcodes.for_signal(signal.SIGTERM))
+            os._exit(exitcodes.for_signal(signal.SIGINT))
 
     return set_signal
 

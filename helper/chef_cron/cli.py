@@ -116,7 +116,9 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
                      % defaults.TIMEOUT)
     run.add_argument("--kill-grace", type=_integer(0), default=defaults.KILL_GRACE, metavar="SECONDS",
                      help="seconds between SIGTERM and SIGKILL when stopping chef-client, a "
-                     "leftover daemon or an orphaned chef-client (default: %d)" % defaults.KILL_GRACE)
+                     "leftover daemon or an orphaned chef-client. The service manager's stop "
+                     "of a chef-client daemon gets the larger of this and %d seconds, even with 0 "
+                     "(default: %d)" % (defaults.MIN_SERVICE_STOP_SECONDS, defaults.KILL_GRACE))
 
     run.add_argument("--lock-file", default=defaults.LOCK_FILE, metavar="PATH",
                      help="lock file; its directory is created 0700 (default: %s)" % defaults.LOCK_FILE)
@@ -165,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the last run on one line, with Nagios exit codes",
         description="Print the last run. Exit 0 (OK) when the last success is at most --max-age "
         "seconds old, 2 (CRITICAL) when older, never or no status file, 3 (UNKNOWN) when the "
-        "status file cannot be read.",
+        "status file cannot be read, is not a regular file, contains an invalid time, or records "
+        "a last success more than 5 minutes in the future.",
     )
     status.add_argument("--status-file", default=defaults.STATUS_FILE, metavar="PATH",
                         help="JSON status file to read (default: %s)" % defaults.STATUS_FILE)

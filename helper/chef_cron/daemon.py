@@ -36,7 +36,12 @@ Only root's processes count: both the real and the effective uid in
 chef-client and run it, so a look-alike of another user is ignored with one
 warning line. It is never signalled and never makes the run skip. A process
 whose /proc entries cannot be read (another user's process when the runner
-lacks CAP_SYS_PTRACE) does not count either.
+lacks CAP_SYS_PTRACE) does not count either. At most
+MAX_LOOKALIKE_WARNINGS look-alikes are logged per Scanner, that is per run,
+and a scan that finds more logs one line with their count.
+
+Every command line from /proc is logged through ``printable.printable``, so
+it is escaped and cut to one short line.
 
 Never signalled, even when they match: the runner itself, its ancestors,
 members of its process group, zombies, and processes in another PID
@@ -51,7 +56,8 @@ import re
 import signal
 import sys
 
-from chef_cron import proctree
+from chef_cron import defaults, proctree
+from chef_cron.printable import decode, printable
 from chef_cron.child import RUN_MARKER
 from chef_cron.signals import SignalWatcher
 
@@ -82,6 +88,9 @@ _WORKER_TITLE = "chef-client worker:"
 # Basename of the installed runner. A runner installed under another name
 # still recognises runners of its own name (see Scanner).
 RUNNER_NAME = "chef-cron"
+# Look-alikes of other users logged one by one per Scanner. Any user can start
+# many, so the rest only add to a count.
+MAX_LOOKALIKE_WARNINGS = 5
 # Field 22 of /proc/PID/stat, as an index into the fields after the command name.
 _STARTTIME_INDEX = 19
 
@@ -93,6 +102,7 @@ class ChefProcess:
 
     ``start_ticks`` is its start time in clock ticks since boot, None if
     unknown. ``marked`` is True when its environment contains CHEF_CRON_RUN=1.
+    ``cmdline`` is the command line escaped and cut for the log (see printable).
     """
 
     __slots__ = ("pid", "ppid", "pgid", "kind", "cmdline", "start_ticks", "marked")
@@ -215,7 +225,7 @@ def _read_cmdline(proc_root: str, pid: int) -> list[str]:
             data = stream.read()
     except OSError:
         return []
-    words = data.decode("utf-8", "replace").split("\0")
+    words = decode(data).split("\0")
     while words and not words[-1]:
         words.pop()
     return words
@@ -283,8 +293,10 @@ class Scanner:
         own = _read_stat(proc_root, self.self_pid)
         self.pgid = own.pgid if own is not None else None
         self.protected = self._ancestors()
-        # Look-alikes already logged, so that repeated scans log each once.
+        # Look-alikes already seen, so that repeated scans count each once.
         self.ignored: set[int] = set()
+        # Look-alikes seen since the last scan but not logged one by one.
+        self.unlogged_lookalikes = 0
 
     def _ancestors(self) -> frozenset[int]:
         pids = {self.self_pid}
@@ -318,23 +330,27 @@ class Scanner:
             return None
         if not self._owned_by_root(pid, argv):
             return None
-        return ChefProcess(pid=pid, ppid=info.ppid, kind=kind, cmdline=" ".join(argv), pgid=info.pgid,
+        return ChefProcess(pid=pid, ppid=info.ppid, kind=kind, cmdline=printable(" ".join(argv)), pgid=info.pgid,
                            start_ticks=info.start_ticks, marked=_read_marker(self.proc_root, pid))
 
     def _owned_by_root(self, pid: int, argv: list[str]) -> bool:
         uids = _read_uids(self.proc_root, pid)
         if uids == (0, 0):
             return True
-        if pid not in self.ignored:
-            self.ignored.add(pid)
-            if uids is None:
-                owner = "uid unknown"
-            elif uids[0] == uids[1]:
-                owner = "uid %d" % uids[0]
-            else:
-                owner = "real uid %d, effective uid %d" % uids
-            log.warning("ignoring pid %d (%s): looks like chef-client but is not root's: %s",
-                        pid, owner, " ".join(argv))
+        if pid in self.ignored:
+            return False
+        self.ignored.add(pid)
+        if len(self.ignored) > MAX_LOOKALIKE_WARNINGS:
+            self.unlogged_lookalikes += 1
+            return False
+        if uids is None:
+            owner = "uid unknown"
+        elif uids[0] == uids[1]:
+            owner = "uid %d" % uids[0]
+        else:
+            owner = "real uid %d, effective uid %d" % uids
+        log.warning("ignoring pid %d (%s): looks like chef-client but is not root's: %s",
+                    pid, owner, printable(" ".join(argv)))
         return False
 
     def scan(self) -> list[ChefProcess]:
@@ -345,6 +361,9 @@ class Scanner:
                 process = self.inspect(int(entry))
                 if process is not None:
                     found[process.pid] = process
+        if self.unlogged_lookalikes:
+            log.warning("ignored %d more look-alike processes of other users", self.unlogged_lookalikes)
+            self.unlogged_lookalikes = 0
         resolved = []
         for process in found.values():
             if process.kind == WORKER:
@@ -434,14 +453,15 @@ def service_stop_command(
     return None
 
 
-def _stop_service(command: list[str], log_fd: int, env: dict[str, str], timeout: float) -> None:
+def _stop_service(command: list[str], log_fd: int, env: dict[str, str], grace: float) -> None:
     import subprocess
 
+    timeout = max(grace, defaults.MIN_SERVICE_STOP_SECONDS)
     log.info("stopping the chef-client service: %s", " ".join(command))
     try:
         result = subprocess.run(
             command, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-            env=env, cwd="/", close_fds=True, timeout=timeout or None, check=False,
+            env=env, cwd="/", close_fds=True, timeout=timeout, check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         # The /proc scan below still finds and stops the daemon.

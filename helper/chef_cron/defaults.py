@@ -21,3 +21,6 @@ KILL_GRACE = 30
 RSS_WARN_MB = 1024
 # Two default 30-minute intervals, plus margin for splay and run time.
 MAX_AGE = 7200
+# Minimum time limit of the service manager's stop command, also with
+# --kill-grace 0, so that a hung ``systemctl stop`` cannot hang the run.
+MIN_SERVICE_STOP_SECONDS = 30

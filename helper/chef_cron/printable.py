@@ -8,7 +8,7 @@ logged or printed.
 
 from __future__ import annotations
 
-# Longest text kept, counted in escaped characters, before the marker.
+# Maximum length of the kept text, in escaped characters, before the marker.
 MAX_CHARS = 200
 
 

@@ -15,6 +15,8 @@ import os
 import signal
 from collections.abc import Iterable, Mapping
 
+from chef_cron.printable import decode, printable
+
 PROC_ROOT = "/proc"
 # pgid 0 belongs to kernel threads and killpg(0) means "my own group";
 # pgid 1 is init's group.
@@ -79,7 +81,7 @@ def read_cmdline(pid: int, proc_root: str = PROC_ROOT) -> str:
             data = stream.read()
     except OSError:
         return ""
-    return " ".join(word for word in data.decode("utf-8", "replace").split("\0") if word)
+    return " ".join(word for word in decode(data).split("\0") if word)
 
 
 def descendants(table: Mapping[int, ProcessInfo], root: int) -> list[ProcessInfo]:
@@ -194,7 +196,9 @@ class GroupSignaller:
     def _describe(self, info: ProcessInfo) -> str:
         if info.pid == self.root:
             return "%s, pid %d" % (self.name, info.pid)
-        command = read_cmdline(info.pid, self.proc_root) or "[%s]" % info.comm
+        # Any user can set the command line and name of a process that a
+        # recipe starts, so both are escaped and cut before they are logged.
+        command = printable(read_cmdline(info.pid, self.proc_root) or "[%s]" % info.comm)
         return "a command %s runs, pid %d: %s" % (self.name, info.pid, command)
 
     def live_groups(self) -> set[int]:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 
 from chef_cron import exitcodes, firstboot, lock, logsetup
-from chef_cron.errors import LogFileError, RunnerError
+from chef_cron.errors import LogFileError, RunnerError, UnsafePathError
 from chef_cron.signals import SignalWatcher
 from chef_cron.status import StatusFile
 
@@ -40,10 +40,10 @@ def execute(args: argparse.Namespace, argv: Sequence[str]) -> RunResult:
     with SignalWatcher() as watcher:
         try:
             log_fd = logsetup.open_log(args.log_file)
-        except LogFileError as error:
-            # Skipping Chef quietly would let a broken log directory switch
-            # it off, so the status file records the failure for monitoring
-            # and main prints it for cron to mail.
+        except (LogFileError, UnsafePathError) as error:
+            # Skipping Chef quietly would let a broken or unsafe log path
+            # switch it off, so the status file records the failure for
+            # monitoring and main prints it for cron to mail.
             _record_log_failure(args, error)
             raise
         try:
@@ -56,7 +56,7 @@ def execute(args: argparse.Namespace, argv: Sequence[str]) -> RunResult:
             os.close(log_fd)
 
 
-def _record_log_failure(args: argparse.Namespace, error: LogFileError) -> None:
+def _record_log_failure(args: argparse.Namespace, error: RunnerError) -> None:
     """Write a failed status record with ``error``, unless another run holds the lock.
 
     There is no log to report to, so a status file or lock that fails too

@@ -41,19 +41,75 @@ def check_owner_and_mode(path: str, st: os.stat_result, allow_sticky_world: bool
 
 
 def ensure_dir(path: str, mode: int) -> None:
-    """Create ``path`` with ``mode`` if it is missing. Missing parents get 0755."""
+    """Create ``path`` with ``mode`` if it is missing. Missing parents get 0755.
+
+    Each missing level is created with mkdir relative to a descriptor of its
+    parent, opened again with O_NOFOLLOW and checked with fstat, and its mode
+    is set with fchmod. So a user who can write to a parent and swaps a
+    symlink or another directory in after the mkdir makes the runner raise
+    UnsafePathError, never chmod a directory it did not create. The levels
+    that already exist are opened by path and may be symlinks, such as
+    /var/run, as open_dir accepts them too.
+    """
     if os.path.lexists(path):
         return
-    parent = os.path.dirname(path.rstrip("/"))
-    if parent and not os.path.lexists(parent):
-        os.makedirs(parent, 0o755, exist_ok=True)
+    existing = os.path.abspath(path)
+    missing: list[str] = []
+    while not os.path.lexists(existing):
+        existing, name = os.path.split(existing)
+        missing.append(name)
+    missing.reverse()
+
+    dir_fd = os.open(existing, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.mkdir(path, mode)
+        for index, name in enumerate(missing):
+            existing = os.path.join(existing, name)
+            is_last = index == len(missing) - 1
+            child_fd = _make_dir_at(dir_fd, name, existing, mode if is_last else 0o755)
+            if child_fd is None and not is_last:
+                # Another process created this parent first. It is entered
+                # without following a symlink, and its mode is left alone.
+                child_fd = _open_dir_at(dir_fd, name, existing)
+            os.close(dir_fd)
+            dir_fd = child_fd
+            if dir_fd is None:
+                return
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def _make_dir_at(dir_fd: int, name: str, path: str, mode: int) -> int | None:
+    """Create directory ``name`` below ``dir_fd`` with exactly ``mode`` and return a descriptor of it.
+
+    Returns None when another process created ``name`` first. open_dir then
+    checks it like any directory that already exists.
+    """
+    try:
+        os.mkdir(name, mode, dir_fd=dir_fd)
     except FileExistsError:
-        # Another runner created it first, and open_dir checks it like any other.
-        return
-    # mkdir applies the umask, so set the exact mode.
-    os.chmod(path, mode)
+        return None
+    fd = _open_dir_at(dir_fd, name, path)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafePathError("unsafe path %s: not a directory" % path)
+        if st.st_uid != os.geteuid():
+            raise UnsafePathError("unsafe path %s: owned by uid %d right after mkdir, expected uid %d"
+                                  % (path, st.st_uid, os.geteuid()))
+        # mkdir applies the umask, so set the exact mode.
+        os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_dir_at(dir_fd: int, name: str, path: str) -> int:
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as error:
+        raise _open_error(path, "directory", error) from error
 
 
 def open_dir(path: str, create_mode: int | None = None) -> int:

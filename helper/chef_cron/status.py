@@ -14,6 +14,7 @@ import time
 
 from chef_cron import exitcodes, safepath
 from chef_cron.errors import UnsafePathError
+from chef_cron.printable import printable
 
 STATUS_DIR_MODE = 0o755
 # Readable by monitoring agents that do not run as root.
@@ -76,7 +77,8 @@ class StatusFile:
         except (ValueError, AttributeError) as error:
             log.warning("ignoring invalid previous status file %s: %s", self.path, error)
             return None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # json accepts NaN and Infinity, which no later run could report.
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_EPOCH:
             return value
         return None
 
@@ -236,38 +238,92 @@ def _format_age(seconds: float) -> str:
     return "%dd" % (seconds // 86400)
 
 
+# A last success further ahead than this means the clock went back or the
+# file was crafted, so its age is meaningless.
+MAX_FUTURE_SECONDS = 300
+# Latest epoch that time.gmtime and ISO 8601 with four-digit years can show:
+# 9999-12-31T23:59:59Z.
+MAX_EPOCH = 253402300799
+# The status file that the runner writes is well under 1 KiB.
+MAX_STATUS_BYTES = 1 << 20
+
+
+class _InvalidStatus(ValueError):
+    pass
+
+
+def _epoch(record: dict[str, Any], name: str) -> float:
+    """Return field ``name`` of ``record`` as epoch seconds, and raise _InvalidStatus unless it can be one."""
+    value = _finite(record, name)
+    if not 0 <= value <= MAX_EPOCH:
+        raise _InvalidStatus("%s %r is not an epoch time" % (name, value))
+    return value
+
+
+def _finite(record: dict[str, Any], name: str) -> float:
+    value = record[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _InvalidStatus("%s is not a number" % name)
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _InvalidStatus("%s %r is not a finite number" % (name, value))
+    return value
+
+
+def _read_status(path: str) -> bytes:
+    """Return the content of the regular file ``path``, and raise _InvalidStatus for any other kind of file.
+
+    O_NONBLOCK keeps a FIFO from blocking the open until a writer comes.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _InvalidStatus("not a regular file")
+        data = stream.read(MAX_STATUS_BYTES + 1)
+    if len(data) > MAX_STATUS_BYTES:
+        raise _InvalidStatus("larger than %d bytes" % MAX_STATUS_BYTES)
+    return data
+
+
 def report(path: str, max_age: float, now: float) -> tuple[int, str]:
     """Return a Nagios exit code and a one-line summary of the status file at ``path``.
 
     OK (0) when the last success is at most ``max_age`` seconds old, CRITICAL
     (2) when it is older, has never happened or the file is missing, UNKNOWN
-    (3) when the file cannot be read or parsed.
+    (3) when the file cannot be read or parsed, is not a regular file, contains
+    a time that is not finite or out of range, or a last success more than
+    MAX_FUTURE_SECONDS ahead of ``now``. Text from the file is escaped.
     """
     try:
-        with open(path, "rb") as stream:
-            record = _loads(stream.read())
+        record = _loads(_read_status(path))
         outcome = record["outcome"]
-        end = float(record["end_epoch"])
-        duration = float(record["duration_seconds"])
+        end = _epoch(record, "end_epoch")
+        duration = _finite(record, "duration_seconds")
         exit_code = int(record["exit_code"])
-        last_success = record.get("last_success")
-        if last_success is not None:
-            last_success = float(last_success)
+        last_success = None
+        if record.get("last_success") is not None:
+            last_success = _epoch(record, "last_success")
     except FileNotFoundError:
         return exitcodes.STATUS_CRITICAL, "CRITICAL: no status file at %s; chef-cron has not run yet" % path
     except OSError as error:
         return exitcodes.STATUS_UNKNOWN, "UNKNOWN: cannot read %s: %s" % (path, error.strerror)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        return exitcodes.STATUS_UNKNOWN, "UNKNOWN: invalid status file %s: %s" % (path, error)
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as error:
+        return exitcodes.STATUS_UNKNOWN, "UNKNOWN: invalid status file %s: %s" % (path, printable(str(error)))
 
+    outcome_text = printable(outcome if isinstance(outcome, str) else repr(outcome))
     if last_success is None:
         success_text = "no success recorded"
         healthy = False
     else:
         age = now - last_success
+        if age < -MAX_FUTURE_SECONDS:
+            return exitcodes.STATUS_UNKNOWN, (
+                "UNKNOWN: last success in %s is %s in the future (%s); check the system clock"
+                % (path, _format_age(-age), iso8601(last_success)))
         success_text = "last success %s ago" % _format_age(age)
         healthy = age <= max_age
-    summary = "%s at %s, %ds, exit %d, %s" % (outcome, iso8601(end), round(duration), exit_code, success_text)
+    summary = "%s at %s, %ds, exit %d, %s" % (
+        outcome_text, iso8601(end), round(duration), exit_code, success_text)
     if healthy:
         return exitcodes.SUCCESS, "OK: " + summary
     return exitcodes.STATUS_CRITICAL, "CRITICAL: %s (max age %ds)" % (summary, max_age)

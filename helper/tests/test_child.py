@@ -74,10 +74,10 @@ PRINT_PDEATHSIG = (
 def test_parent_death_signal_set() -> None:
     result = subprocess.run([sys.executable, "-c", PRINT_PDEATHSIG], capture_output=True, text=True,
                             preexec_fn=child._parent_death_signal(os.getpid()), timeout=30, check=False)
-    assert result.stdout.strip() == str(int(signal.SIGTERM))
+    assert result.stdout.strip() == str(int(signal.SIGINT))
 
 
 def test_parent_death_signal_parent_gone_exits() -> None:
     # A runner pid that is not the parent stands for a runner that died before prctl.
     result = subprocess.run(["/bin/true"], preexec_fn=child._parent_death_signal(1), timeout=30, check=False)
-    assert result.returncode == 128 + signal.SIGTERM
+    assert result.returncode == 128 + signal.SIGINT

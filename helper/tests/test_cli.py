@@ -271,6 +271,19 @@ def test_main_unopenable_log_writes_status(paths: dict[str, Path]) -> None:
     assert str(paths["log"]) in record["error"]
 
 
+def test_main_symlink_log_writes_status(paths: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.log"
+    paths["log"].parent.mkdir(mode=0o750)
+    paths["log"].symlink_to(target)
+    code = cli.main(_run_argv(paths))
+    assert code == exitcodes.UNSAFE_PATH
+    record = json.loads(paths["status"].read_text())
+    assert record["outcome"] == "failed"
+    assert record["exit_code"] == exitcodes.UNSAFE_PATH
+    assert str(paths["log"]) in record["error"]
+    assert not target.exists()
+
+
 def test_main_schedule_dash_name_after_double_dash(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["schedule", "--", "-web-01", "--interval", "30"]) == 0
     assert capsys.readouterr().out.startswith("minute=")

@@ -205,6 +205,32 @@ def test_scan_logs_non_root_once(proc: FakeProc, caplog: pytest.LogCaptureFixtur
                         "/tmp/chef-client --once"]
 
 
+def test_scan_escapes_lookalike_command_line(proc: FakeProc, caplog: pytest.LogCaptureFixture) -> None:
+    forged = "x\n2024-01-01 00:00:00 INFO chef-client finished"
+    proc.add(200, "/tmp/chef-client", ["/tmp/chef-client", "--once", forged, "A" * 120_000],
+             uids=(1000, 1000))
+    with caplog.at_level(logging.WARNING, logger="chef_cron.daemon"):
+        proc.scanner().scan()
+    [message] = [record.getMessage() for record in caplog.records]
+    assert "\n" not in message
+    assert "x\\n2024-01-01" in message
+    assert message.endswith(" more bytes)")
+    assert len(message) < 400
+
+
+def test_scan_caps_lookalike_warnings(proc: FakeProc, caplog: pytest.LogCaptureFixture) -> None:
+    for pid in range(200, 250):
+        proc.add(pid, "/tmp/chef-client", ["/tmp/chef-client", "-d"], uids=(1000, 1000))
+    scanner = proc.scanner()
+    with caplog.at_level(logging.WARNING, logger="chef_cron.daemon"):
+        scanner.scan()
+        scanner.scan()
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == daemon.MAX_LOOKALIKE_WARNINGS + 1
+    assert all(message.startswith("ignoring pid ") for message in messages[:-1])
+    assert messages[-1] == "ignored 45 more look-alike processes of other users"
+
+
 def test_scan_skips_unreadable_status(proc: FakeProc) -> None:
     proc.add(200, OMNIBUS_RUBY, DAEMON_ARGV)
     (proc.root / "200" / "status").unlink()
@@ -549,3 +575,16 @@ def test_stop_leftovers_spares_own_parent(tmp_path: Path, processes: fakes.Proce
                             capture_output=True, text=True, timeout=30, check=False)
     assert parent.returncode == 0, parent.stderr
     assert result.read_text().strip() == daemon.CLEAR
+
+
+@pytest.mark.parametrize(("grace", "expected"), [(0, 30), (10, 30), (120, 120)])
+def test_stop_service_always_bounded(monkeypatch: pytest.MonkeyPatch, grace: int, expected: int) -> None:
+    timeouts = []
+
+    def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+        timeouts.append(kwargs["timeout"])
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    daemon._stop_service(["systemctl", "stop", daemon.SYSTEMD_UNIT], 2, {}, grace)
+    assert timeouts == [expected]

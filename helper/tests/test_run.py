@@ -282,7 +282,9 @@ def _ruby_chef_client(sandbox: fakes.Sandbox, processes: fakes.Processes) -> Non
 def test_run_killed_runner_ends_chef(sandbox: fakes.Sandbox) -> None:
     processes = fakes.Processes(sandbox.root)
     _ruby_chef_client(sandbox, processes)
-    runner = sandbox.start(chef_args=["--sleep", "600"])
+    # chef-client 18 ignores SIGTERM during a converge, so only the SIGINT
+    # parent-death signal ends a chef-client that ignores SIGTERM.
+    runner = sandbox.start(chef_args=["--sleep", "600", "--ignore-term"])
     try:
         _wait_for(lambda: sandbox.events("start"))
         chef = sandbox.events("start")[0]["pid"]

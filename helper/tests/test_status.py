@@ -189,3 +189,49 @@ def test_report_invalid_unknown(tmp_path: Path, content: str) -> None:
 def test_report_directory_unknown(tmp_path: Path) -> None:
     code, _ = status.report(str(tmp_path), 7200, NOW)
     assert code == 3
+
+
+@pytest.mark.parametrize("field", ["end_epoch", "last_success", "duration_seconds", "exit_code"])
+@pytest.mark.parametrize("raw", ["1e400", "NaN", "Infinity", "-Infinity", "1e20"])
+def test_report_bad_number_unknown(tmp_path: Path, field: str, raw: str) -> None:
+    record = _record(previous=NOW - 60)
+    record[field] = "@"
+    (tmp_path / "status.json").write_text(json.dumps(record).replace('"@"', raw))
+    code, line = status.report(str(tmp_path / "status.json"), 7200, NOW)
+    if field in ("duration_seconds", "exit_code") and raw == "1e20":
+        # A huge but finite duration or exit code still prints on one line.
+        assert code in (0, 2)
+    else:
+        assert code == 3
+        assert line.startswith("UNKNOWN: invalid status file ")
+    assert "\n" not in line
+
+
+def test_report_future_success_unknown(tmp_path: Path) -> None:
+    _write(tmp_path / "status.json", last_success=NOW + 86400)
+    code, line = status.report(str(tmp_path / "status.json"), 7200, NOW)
+    assert code == 3
+    assert "in the future" in line
+
+
+def test_report_small_clock_skew_ok(tmp_path: Path) -> None:
+    _write(tmp_path / "status.json", last_success=NOW + 60)
+    code, line = status.report(str(tmp_path / "status.json"), 7200, NOW)
+    assert code == 0
+    assert line.endswith("last success 0s ago")
+
+
+def test_report_escapes_outcome(tmp_path: Path) -> None:
+    _write(tmp_path / "status.json", outcome="success\nOK: forged\x1b[2J")
+    _, line = status.report(str(tmp_path / "status.json"), 7200, NOW)
+    assert "\n" not in line
+    assert "\x1b" not in line
+    assert line.startswith("CRITICAL: success\\nOK: forged\\x1b[2J at ") or line.startswith(
+        "OK: success\\nOK: forged\\x1b[2J at ")
+
+
+def test_report_fifo_unknown_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "status.json")
+    code, line = status.report(str(tmp_path / "status.json"), 7200, NOW)
+    assert code == 3
+    assert "not a regular file" in line
