@@ -39,8 +39,8 @@ TABLE = (
     (LOG_FILE_FAILED, "log file cannot be opened (such as a read-only log directory); "
      "chef-client was not run"),
     (SKIPPED, "skipped: lock busy, firstboot marker present, or chef-client already running"),
-    (UNSAFE_PATH, "unsafe path: lock, log, status or marker directory is a symlink, "
-     "owned by another user, or writable by group or others"),
+    (UNSAFE_PATH, "unsafe path: a lock, log or status path is a symlink or owned by another "
+     "user, or a directory that holds one is writable by group or others"),
     (TIMEOUT, "chef-client timed out and was stopped"),
     ("128+N", "chef-cron received signal N and stopped chef-client"),
 )
