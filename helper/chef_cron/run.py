@@ -60,7 +60,7 @@ def _record_log_failure(args: argparse.Namespace, error: RunnerError) -> None:
     """Write a failed status record with ``error``, unless another run holds the lock.
 
     There is no log to report to, so a status file or lock that fails too
-    goes unreported: the stderr line from main already tells cron.
+    goes unreported: the stderr line from main already reaches cron's mail.
     """
     from chef_cron import status
 

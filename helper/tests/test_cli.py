@@ -172,10 +172,10 @@ class _held_lock:
 def test_main_lock_busy_exit_75_without_sleep(paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     from chef_cron import run
 
-    def refuse_sleep(self: object) -> bool:
+    def reject_sleep(self: object) -> bool:
         raise AssertionError("a run that found the lock busy started its delay")
 
-    monkeypatch.setattr(run._Run, "_sleep", refuse_sleep)
+    monkeypatch.setattr(run._Run, "_sleep", reject_sleep)
     with _held_lock(paths["lock"]):
         code = cli.main(_run_argv(paths, "--delay", "30"))
     assert code == exitcodes.SKIPPED

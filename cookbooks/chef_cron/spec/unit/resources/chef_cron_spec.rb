@@ -11,8 +11,8 @@ describe 'chef_cron' do
 
   let(:cron_file) { '/etc/cron.d/chef_cron' }
 
-  # The directory resources look at the machine that runs the spec, so the
-  # answer is fixed here.
+  # The directory resources check the machine that runs the spec, so
+  # File.exist? is stubbed for their paths.
   def stub_existing_paths(existing)
     allow(File).to receive(:exist?).and_call_original
     %w(/var/lib/chef_cron /var/lib/chef_cron/lock /var/log/chef_cron /var/log /tmp).each do |path|
