@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -314,6 +315,9 @@ def test_run_after_killed_runner_not_blocked(sandbox: fakes.Sandbox) -> None:
         processes.close()
 
 
+# Starts an orphaned fake chef-client and returns its pid and its command's pid.
+StartOrphan = Callable[..., "tuple[int, int]"]
+
 ORPHAN_ENV = {"PATH": "/usr/bin:/bin", "CHEF_CRON_RUN": "1"}
 # Long enough that an orphan started now is past a --timeout of 1 s in whole seconds.
 ORPHAN_AGE_SECONDS = 2.3
@@ -328,101 +332,81 @@ def _start_orphan(sandbox: fakes.Sandbox, env: dict[str, str], *chef_args: str) 
     return pid, command
 
 
-def test_run_ends_orphan_past_timeout(sandbox: fakes.Sandbox) -> None:
+@pytest.fixture
+def aged_orphan(sandbox: fakes.Sandbox) -> Iterator[StartOrphan]:
+    """Return a function that starts an orphaned fake chef-client, waits until it is past
+    a 1 s timeout, and returns its pid and its command's pid. Both are killed at teardown."""
     processes = fakes.Processes(sandbox.root)
     _ruby_chef_client(sandbox, processes)
-    orphan, command = _start_orphan(sandbox, ORPHAN_ENV, "--ignore-term")
-    try:
+    started: list[int] = []
+
+    def start(env: dict[str, str], *chef_args: str) -> tuple[int, int]:
+        pids = _start_orphan(sandbox, env, *chef_args)
+        started.extend(pids)
         time.sleep(ORPHAN_AGE_SECONDS)
-        result = sandbox.run("--timeout", "1", "--kill-grace", "1")
-        assert (result.returncode, result.stderr) == (0, ""), sandbox.log_text()
-        assert fakes.wait_gone(orphan)
-        assert fakes.wait_gone(command)
-        assert len(sandbox.events("start")) == 2
-    finally:
-        fakes.kill_quietly(orphan)
-        fakes.kill_quietly(command)
-        processes.close()
+        return pids
+
+    yield start
+    for pid in started:
+        fakes.kill_quietly(pid)
+    processes.close()
 
 
-def test_run_ended_orphan_logged(sandbox: fakes.Sandbox) -> None:
-    processes = fakes.Processes(sandbox.root)
-    _ruby_chef_client(sandbox, processes)
-    orphan, command = _start_orphan(sandbox, ORPHAN_ENV, "--ignore-term")
-    try:
-        time.sleep(ORPHAN_AGE_SECONDS)
-        sandbox.run("--timeout", "1", "--kill-grace", "1")
-        text = sandbox.log_text()
-        reason = re.search(r"pid %d is an orphaned chef-client from an earlier chef-cron run, "
-                           r"running \d+ s, past the 1 s timeout" % orphan, text)
-        assert reason is not None, text
-        assert ("sending SIGTERM to process group %d (a command the orphaned chef-client runs, pid %d: "
-                "sleep 600) because %s" % (command, command, reason.group(0))) in text
-        assert ("sending SIGKILL to process group %d (the orphaned chef-client, pid %d) because %s "
-                "and the group is still running after the kill grace of 1 s"
-                % (orphan, orphan, reason.group(0))) in text
-        assert "orphaned chef-client pid %d has ended; going on with this run" % orphan in text
-    finally:
-        fakes.kill_quietly(orphan)
-        fakes.kill_quietly(command)
-        processes.close()
+def test_run_ends_orphan_past_timeout(sandbox: fakes.Sandbox, aged_orphan: StartOrphan) -> None:
+    orphan, command = aged_orphan(ORPHAN_ENV, "--ignore-term")
+    result = sandbox.run("--timeout", "1", "--kill-grace", "1")
+    assert (result.returncode, result.stderr) == (0, ""), sandbox.log_text()
+    assert fakes.wait_gone(orphan)
+    assert fakes.wait_gone(command)
+    assert len(sandbox.events("start")) == 2
 
 
-def test_run_ended_orphan_status(sandbox: fakes.Sandbox) -> None:
-    processes = fakes.Processes(sandbox.root)
-    _ruby_chef_client(sandbox, processes)
-    orphan, command = _start_orphan(sandbox, ORPHAN_ENV)
-    try:
-        time.sleep(ORPHAN_AGE_SECONDS)
-        sandbox.run("--timeout", "1", "--kill-grace", "1")
-        record = sandbox.status_record()
-        assert record["outcome"] == "success"
-        assert record["ended_orphan_pids"] == [orphan]
-    finally:
-        fakes.kill_quietly(orphan)
-        fakes.kill_quietly(command)
-        processes.close()
+def test_run_ended_orphan_logged(sandbox: fakes.Sandbox, aged_orphan: StartOrphan) -> None:
+    orphan, command = aged_orphan(ORPHAN_ENV, "--ignore-term")
+    sandbox.run("--timeout", "1", "--kill-grace", "1")
+    text = sandbox.log_text()
+    reason = re.search(r"pid %d is an orphaned chef-client from an earlier chef-cron run, "
+                       r"running \d+ s, past the 1 s timeout" % orphan, text)
+    assert reason is not None, text
+    assert ("sending SIGTERM to process group %d (a command the orphaned chef-client runs, pid %d: "
+            "sleep 600) because %s" % (command, command, reason.group(0))) in text
+    assert ("sending SIGKILL to process group %d (the orphaned chef-client, pid %d) because %s "
+            "and the group is still running after the kill grace of 1 s"
+            % (orphan, orphan, reason.group(0))) in text
+    assert "orphaned chef-client pid %d has ended; going on with this run" % orphan in text
 
 
-def test_run_orphan_within_timeout_skips(sandbox: fakes.Sandbox) -> None:
-    processes = fakes.Processes(sandbox.root)
-    _ruby_chef_client(sandbox, processes)
-    orphan, command = _start_orphan(sandbox, ORPHAN_ENV)
-    try:
-        time.sleep(ORPHAN_AGE_SECONDS)
-        result = sandbox.run("--timeout", "3600", "--kill-grace", "1")
-        assert (result.returncode, result.stderr) == (75, "")
-        assert fakes.process_exists(orphan)
-        assert fakes.process_exists(command)
-        assert sandbox.status_record()["outcome"] == "skipped_busy"
-        assert sandbox.status_record()["ended_orphan_pids"] == []
-        assert re.search(r"pid %d is an orphaned chef-client from an earlier chef-cron run, running \d+ s, "
-                         r"within the 3600 s timeout; skipping this run" % orphan, sandbox.log_text())
-        assert "sending SIG" not in sandbox.log_text()
-    finally:
-        fakes.kill_quietly(orphan)
-        fakes.kill_quietly(command)
-        processes.close()
+def test_run_ended_orphan_status(sandbox: fakes.Sandbox, aged_orphan: StartOrphan) -> None:
+    orphan, command = aged_orphan(ORPHAN_ENV)
+    sandbox.run("--timeout", "1", "--kill-grace", "1")
+    record = sandbox.status_record()
+    assert record["outcome"] == "success"
+    assert record["ended_orphan_pids"] == [orphan]
 
 
-def test_run_unmarked_chef_not_signalled(sandbox: fakes.Sandbox) -> None:
+def test_run_orphan_within_timeout_skips(sandbox: fakes.Sandbox, aged_orphan: StartOrphan) -> None:
+    orphan, command = aged_orphan(ORPHAN_ENV)
+    result = sandbox.run("--timeout", "3600", "--kill-grace", "1")
+    assert (result.returncode, result.stderr) == (75, "")
+    assert fakes.process_exists(orphan)
+    assert fakes.process_exists(command)
+    assert sandbox.status_record()["outcome"] == "skipped_busy"
+    assert sandbox.status_record()["ended_orphan_pids"] == []
+    assert re.search(r"pid %d is an orphaned chef-client from an earlier chef-cron run, running \d+ s, "
+                     r"within the 3600 s timeout; skipping this run" % orphan, sandbox.log_text())
+    assert "sending SIG" not in sandbox.log_text()
+
+
+def test_run_unmarked_chef_not_signalled(sandbox: fakes.Sandbox, aged_orphan: StartOrphan) -> None:
     # An admin's chef-client, without the marker. It does not ignore SIGTERM,
     # so it would be gone had the runner signalled it.
-    processes = fakes.Processes(sandbox.root)
-    _ruby_chef_client(sandbox, processes)
-    admin, command = _start_orphan(sandbox, {"PATH": "/usr/bin:/bin"})
-    try:
-        time.sleep(ORPHAN_AGE_SECONDS)
-        result = sandbox.run("--timeout", "1", "--kill-grace", "1")
-        assert (result.returncode, result.stderr) == (75, "")
-        assert fakes.process_exists(admin)
-        assert fakes.process_exists(command)
-        assert "chef-client is already running in the foreground as pid %d" % admin in sandbox.log_text()
-        assert "sending SIG" not in sandbox.log_text()
-    finally:
-        fakes.kill_quietly(admin)
-        fakes.kill_quietly(command)
-        processes.close()
+    admin, command = aged_orphan({"PATH": "/usr/bin:/bin"})
+    result = sandbox.run("--timeout", "1", "--kill-grace", "1")
+    assert (result.returncode, result.stderr) == (75, "")
+    assert fakes.process_exists(admin)
+    assert fakes.process_exists(command)
+    assert "chef-client is already running in the foreground as pid %d" % admin in sandbox.log_text()
+    assert "sending SIG" not in sandbox.log_text()
 
 
 def test_run_spares_chef_of_live_runner(sandbox: fakes.Sandbox, tmp_path_factory: pytest.TempPathFactory) -> None:
