@@ -63,8 +63,8 @@ def build_env(
 
     HOME is /root even when the runner is not root, because chef-client reads
     its per-user configuration from there under cron. PATH stays fixed even
-    when ``extra`` names it, so a changed search path cannot put another
-    program in place of one that chef-client calls by name.
+    when ``extra`` names it, so a changed search path cannot substitute
+    another program for a tool that chef-client calls by name.
     """
     env = {name: environ[name] for name in ENV_ALLOWLIST if name in environ}
     env.update({name: value for name, value in (extra or {}).items() if name != "PATH"})

@@ -288,11 +288,11 @@ def _read_status(path: str) -> bytes:
 def report(path: str, max_age: float, now: float) -> tuple[int, str]:
     """Return a Nagios exit code and a one-line summary of the status file at ``path``.
 
-    OK (0) when the last success is at most ``max_age`` seconds old, CRITICAL
-    (2) when it is older, has never happened or the file is missing, UNKNOWN
-    (3) when the file cannot be read or parsed, is not a regular file, contains
-    a time that is not finite or out of range, or a last success more than
-    MAX_FUTURE_SECONDS ahead of ``now``. Text from the file is escaped.
+    OK (0) when the last success is at most ``max_age`` seconds old. CRITICAL
+    (2) when it is older, has never happened or the file is missing. UNKNOWN
+    (3) when the file cannot be read or parsed or is not a regular file, when
+    a time in it is not finite or out of range, or when the last success is
+    more than MAX_FUTURE_SECONDS ahead of ``now``. Text from the file is escaped.
     """
     try:
         record = _loads(_read_status(path))

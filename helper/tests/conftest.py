@@ -61,11 +61,11 @@ def _forbid_host_side_effects(monkeypatch: pytest.MonkeyPatch) -> None:
         return
     from chef_cron import child, daemon
 
-    def refuse(*args: object, **kwargs: object) -> None:
+    def reject(*args: object, **kwargs: object) -> None:
         raise AssertionError("a host test reached a step that must only run in the container")
 
-    monkeypatch.setattr(daemon, "stop_leftovers", refuse)
-    monkeypatch.setattr(child, "run", refuse)
+    monkeypatch.setattr(daemon, "stop_leftovers", reject)
+    monkeypatch.setattr(child, "run", reject)
 
 
 @pytest.fixture(scope="session")

@@ -275,7 +275,7 @@ def test_run_sigpipe_ignored(sandbox: fakes.Sandbox) -> None:
 
 def _ruby_chef_client(sandbox: fakes.Sandbox, processes: fakes.Processes) -> None:
     # Run the fake through a ruby-named interpreter, so that the runner's
-    # /proc scan sees it as a chef-client run.
+    # /proc scan classifies it as a chef-client run.
     script = sandbox.chef_client.read_text().split("\n", 1)[1]
     sandbox.chef_client.write_text("#!%s\n%s" % (processes.ruby, script))
 

@@ -230,9 +230,9 @@ action :add do
 
   package %w(python3 cron)
 
-  # Each directory gets its mode only when this resource creates it. A path
-  # such as /tmp/status.json must never chmod a directory that other
-  # software shares; the runner refuses a lock, log or status directory that
+  # Each directory gets its mode only when this resource creates it, so a
+  # path such as /tmp/status.json never chmods a directory that other
+  # software shares. The runner rejects a lock, log or status directory that
   # other users can write to, so such a setting fails loudly at run time.
   # The lock directory is made root-only, so no other user can create,
   # replace or hold the lock.
