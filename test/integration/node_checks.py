@@ -129,3 +129,17 @@ def read_status(host) -> dict[str, object]:
 def log_tail(host, lines: int = 40) -> str:
     """Return the end of the runner's log, to show beside a failed check."""
     return host.run(f"tail -n {lines} {LOG_FILE}").stdout
+
+
+DAEMON_OPTIONS = {"-d", "--daemonize", "-i", "--interval"}
+
+
+def chef_client_daemons(host) -> list[str]:
+    """Return the ps lines of chef-client processes started as a daemon."""
+    daemons = []
+    for line in host.run("ps -eo pid=,args=").stdout.splitlines():
+        words = line.split()
+        runs_chef_client = any(word.endswith("/chef-client") for word in words)
+        if runs_chef_client and DAEMON_OPTIONS.intersection(words):
+            daemons.append(line)
+    return daemons

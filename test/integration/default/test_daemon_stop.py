@@ -6,24 +6,10 @@ import time
 
 import pytest
 
-from node_checks import LOG_FILE, log_tail, run_count
+from node_checks import LOG_FILE, chef_client_daemons, log_tail, run_count
 
 CHEF_CLIENT = "/opt/chef/bin/chef-client"
 FIXTURE_CONFIG = "/srv/chef-cron-fixture/client.rb"
-
-
-DAEMON_OPTIONS = {"-d", "--daemonize", "-i", "--interval"}
-
-
-def chef_client_daemons(host) -> list[str]:
-    """Return the ps lines of chef-client processes started as a daemon."""
-    daemons = []
-    for line in host.run("ps -eo pid=,args=").stdout.splitlines():
-        words = line.split()
-        runs_chef_client = any(word.endswith("/chef-client") for word in words)
-        if runs_chef_client and DAEMON_OPTIONS.intersection(words):
-            daemons.append(line)
-    return daemons
 
 
 @pytest.fixture

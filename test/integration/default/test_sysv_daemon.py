@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_daemon_stop import chef_client_daemons
+from node_checks import chef_client_daemons
 
 
 def test_sysv_daemon_stopped(host):
